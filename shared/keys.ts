@@ -1,0 +1,55 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from "jose";
+import { PublicJwk } from "./schemas";
+
+export interface SigningKey {
+  privateKey: CryptoKey;
+  /** RFC 7638 thumbprint of the public key; every token names its key by this. */
+  kid: string;
+}
+
+export interface KeyPair extends SigningKey {
+  publicKey: CryptoKey;
+  publicJwk: PublicJwk;
+}
+
+/**
+ * Makes an ES256 key pair. Wallet keys are made non-extractable so a compromised page or
+ * extension UI can sign at most while it runs, never copy the key away.
+ */
+export async function generateSigningKey(extractable = false): Promise<KeyPair> {
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable });
+  const publicJwk = await exportPublicJwk(publicKey);
+  return { privateKey, publicKey, publicJwk, kid: await thumbprint(publicJwk) };
+}
+
+export async function exportPublicJwk(publicKey: CryptoKey): Promise<PublicJwk> {
+  const { kty, crv, x, y } = await exportJWK(publicKey);
+  return PublicJwk.parse({ kty, crv, x, y });
+}
+
+export function thumbprint(jwk: PublicJwk): Promise<string> {
+  return calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, "sha256");
+}
+
+const CACHE_LIMIT = 50_000;
+const imported = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * Imports a public key once. Certificates repeat the same tab key on every unlock, so the
+ * import (an ASN.1 round trip inside WebCrypto) is paid once per key, not once per receipt.
+ */
+export function importPublicKey(jwk: PublicJwk): Promise<CryptoKey> {
+  const cacheKey = `${jwk.x}.${jwk.y}`;
+  const hit = imported.get(cacheKey);
+  if (hit) return hit;
+  if (imported.size >= CACHE_LIMIT) {
+    const oldest = imported.keys().next().value;
+    if (oldest !== undefined) imported.delete(oldest);
+  }
+  const key = importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, "ES256").then(
+    (k) => k as CryptoKey,
+  );
+  imported.set(cacheKey, key);
+  key.catch(() => imported.delete(cacheKey));
+  return key;
+}

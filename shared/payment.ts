@@ -1,0 +1,45 @@
+import { fail } from "./errors";
+import { importPublicKey, thumbprint } from "./keys";
+import type { CertificateClaims } from "./schemas";
+import { type KeyResolver, type Verified, verifyToken } from "./tokens/verify";
+
+export interface VerifiedCertificate {
+  claims: CertificateClaims;
+  /** Thumbprint of the tab key the certificate binds (`cnf.jwk`). */
+  tabKid: string;
+  /** Thumbprint of the issuer key that signed it. */
+  issuerKid: string;
+}
+
+/** Verifies a tab certificate against the issuer keys a merchant trusts, for that merchant. */
+export async function verifyCertificate(
+  token: unknown,
+  issuerKeys: KeyResolver,
+  merchant: string,
+  at?: number,
+): Promise<VerifiedCertificate> {
+  const options = at === undefined ? { key: issuerKeys } : { key: issuerKeys, at };
+  const { kid, claims } = await verifyToken("certificate", token, options);
+  if (claims.aud !== merchant) fail("merchant_mismatch", "certificate is for another merchant");
+  return { claims, tabKid: await thumbprint(claims.cnf.jwk), issuerKid: kid };
+}
+
+/**
+ * Verifies a receipt with the tab key its certificate binds. A receipt signed by any other key
+ * (another tab's, the wallet's) is refused before the signature is even checked.
+ */
+export async function verifyReceipt(
+  token: unknown,
+  certificate: VerifiedCertificate,
+  at?: number,
+): Promise<Verified<"receipt">> {
+  const key: KeyResolver = (kid) =>
+    kid === certificate.tabKid
+      ? importPublicKey(certificate.claims.cnf.jwk)
+      : fail("receipt_key_mismatch", "receipt is not signed by its certificate's tab key");
+  const verified = await verifyToken("receipt", token, at === undefined ? { key } : { key, at });
+  if (verified.claims.tab !== certificate.claims.sub) {
+    fail("receipt_key_mismatch", "receipt is for another tab than its certificate");
+  }
+  return verified;
+}
