@@ -14,7 +14,7 @@ const NOT_MONEY = new Set(["XXX", "XTS"]);
 
 export function parseAmount(wire: unknown): bigint {
   if (typeof wire !== "string" || !WIRE_AMOUNT.test(wire)) {
-    fail("amount_invalid", "amount must be a decimal string of micro-units, e.g. \"250000\"");
+    fail("amount_invalid", 'amount must be a decimal string of micro-units, e.g. "250000"');
   }
   return BigInt(wire);
 }

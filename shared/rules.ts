@@ -1,6 +1,6 @@
 import type { ErrorCode } from "./errors";
-import { CLOCK_TOLERANCE_S } from "./tokens/types";
 import type { CertificateClaims, ReceiptClaims } from "./schemas";
+import { CLOCK_TOLERANCE_S } from "./tokens/types";
 
 /** The last receipt a party accepted on a tab; seq 0 and cum 0 before the first. */
 export interface TabState {

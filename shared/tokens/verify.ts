@@ -115,7 +115,9 @@ export function peekClaims(token: string): Record<string, unknown> | undefined {
   try {
     const body = token.split(".")[1] ?? "";
     const claims: unknown = JSON.parse(new TextDecoder().decode(base64url.decode(body)));
-    return typeof claims === "object" && claims !== null ? (claims as Record<string, unknown>) : undefined;
+    return typeof claims === "object" && claims !== null
+      ? (claims as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
