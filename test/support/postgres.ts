@@ -26,9 +26,11 @@ function postgresBin(): string {
 }
 
 // initdb and postgres refuse to run as root, which is how CI runs: drop to the postgres user.
-function asServiceUser(command: string, args: string[]): [string, string[]] {
-  if (process.getuid?.() !== 0) return [command, args];
-  return ["runuser", ["-u", "postgres", "--", command, ...args]];
+function serviceUser(): { uid: number; gid: number } | Record<string, never> {
+  if (process.getuid?.() !== 0) return {};
+  const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
+  const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
+  return { uid, gid };
 }
 
 async function waitForReady(url: string, server: ChildProcess): Promise<void> {
@@ -52,30 +54,29 @@ export async function startPostgres(port: number): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), "opentab-pg-"));
   chmodSync(dir, 0o777);
   const data = join(dir, "data");
-  const [initCmd, initArgs] = asServiceUser(join(bin, "initdb"), [
-    "-D",
-    data,
-    "-U",
-    "postgres",
-    "--auth=trust",
-    "--no-sync",
-  ]);
-  execFileSync(initCmd, initArgs, { stdio: "ignore" });
-  const [cmd, args] = asServiceUser(join(bin, "postgres"), [
-    "-D",
-    data,
-    "-k",
-    dir,
-    "-p",
-    String(port),
-    "-c",
-    "listen_addresses=127.0.0.1",
-    "-c",
-    "max_connections=300",
-    "-c",
-    "fsync=off",
-  ]);
-  const server = spawn(cmd, args, { stdio: "ignore" });
+  const user = serviceUser();
+  execFileSync(join(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync"], {
+    stdio: "ignore",
+    ...user,
+  });
+  const server = spawn(
+    join(bin, "postgres"),
+    [
+      "-D",
+      data,
+      "-k",
+      dir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "max_connections=300",
+      "-c",
+      "fsync=off",
+    ],
+    { stdio: "ignore", ...user },
+  );
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await waitForReady(url, server);
   return {
