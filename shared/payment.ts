@@ -1,4 +1,4 @@
-import { fail } from "./errors";
+import { fail, OpenTabError } from "./errors";
 import { importPublicKey, thumbprint } from "./keys";
 import type { CertificateClaims } from "./schemas";
 import { type KeyResolver, type Verified, verifyToken } from "./tokens/verify";
@@ -11,6 +11,15 @@ export interface VerifiedCertificate {
   issuerKid: string;
 }
 
+// A certificate's exp is its tab's expiry, so the wallet is told the tab is over
+// (certificate_expired, protocol §2.2) rather than that some token is stale.
+function renameExpiry(error: unknown): never {
+  if (error instanceof OpenTabError && error.code === "token_expired") {
+    fail("certificate_expired", "tab certificate has expired; open a new tab");
+  }
+  throw error;
+}
+
 /** Verifies a tab certificate against the issuer keys a merchant trusts, for that merchant. */
 export async function verifyCertificate(
   token: unknown,
@@ -19,7 +28,7 @@ export async function verifyCertificate(
   at?: number,
 ): Promise<VerifiedCertificate> {
   const options = at === undefined ? { key: issuerKeys } : { key: issuerKeys, at };
-  const { kid, claims } = await verifyToken("certificate", token, options);
+  const { kid, claims } = await verifyToken("certificate", token, options).catch(renameExpiry);
   if (claims.aud !== merchant) fail("merchant_mismatch", "certificate is for another merchant");
   return { claims, tabKid: await thumbprint(claims.cnf.jwk), issuerKid: kid };
 }

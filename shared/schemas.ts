@@ -1,17 +1,35 @@
 import { z } from "zod";
+import { type ErrorCode, isErrorCode } from "./errors";
 import { isCurrency, isWireAmount } from "./money";
 
 /** Schemas for every token payload and wire body the parties exchange (docs/protocol.md). */
 
-export const WireAmount = z
-  .string()
-  .max(18)
-  .refine(isWireAmount, { message: "decimal string of micro-units" });
-export const PositiveAmount = WireAmount.refine((v) => v !== "0", { message: "must be > 0" });
-export const Currency = z
-  .string()
-  .regex(/^[A-Z]{3}$/)
-  .refine(isCurrency, { message: "ISO 4217 currency" });
+// Amount and currency issues carry their own code, so a verifier answers amount_invalid or
+// currency_unknown (protocol §1) for "0.1", "1e3", a JSON number or "XXX", not a generic refusal.
+const issueCode = (code: ErrorCode) => ({ params: { code } });
+
+export const WireAmount = z.custom<string>(
+  (value) => typeof value === "string" && isWireAmount(value),
+  { message: "decimal string of micro-units", ...issueCode("amount_invalid") },
+);
+export const PositiveAmount = WireAmount.refine((v) => v !== "0", {
+  message: "must be > 0",
+  ...issueCode("amount_invalid"),
+});
+export const Currency = z.custom<string>(
+  (value) => typeof value === "string" && /^[A-Z]{3}$/.test(value) && isCurrency(value),
+  { message: "ISO 4217 currency", ...issueCode("currency_unknown") },
+);
+
+/** The code a failed parse maps to: an issue's own code (amount, currency), else `fallback`. */
+export function schemaErrorCode(error: z.ZodError, fallback: ErrorCode): ErrorCode {
+  for (const issue of error.issues) {
+    const code = issue.code === "custom" ? issue.params?.code : undefined;
+    if (isErrorCode(code)) return code;
+  }
+  return fallback;
+}
+
 export const MerchantId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/);
 export const TabId = z.string().regex(/^tab_[A-Za-z0-9_-]{22}$/);
 export const WalletId = z.string().regex(/^wal_[A-Za-z0-9_-]{22}$/);
