@@ -2,13 +2,14 @@ import { crx, type ManifestV3Export } from "@crxjs/vite-plugin";
 import preact from "@preact/preset-vite";
 import { defineConfig } from "vite";
 import manifest from "./manifest.json" with { type: "json" };
+import { snippetConfig } from "./merchant-server/snippet/build";
 
 /**
  * Builds the browser-extension wallet from the root manifest into dist/extension/. The
  * approval window and the onboarding page are opened by the service worker, not named in the
  * manifest, so they are listed as extra inputs.
  */
-export default defineConfig({
+const extension = defineConfig({
   plugins: [preact(), crx({ manifest: manifest satisfies ManifestV3Export })],
   build: {
     outDir: "dist/extension",
@@ -22,3 +23,6 @@ export default defineConfig({
     },
   },
 });
+
+/** `vite build --mode snippet` builds the publisher snippet instead (merchant-server/snippet). */
+export default defineConfig(({ mode }) => (mode === "snippet" ? snippetConfig() : extension));
