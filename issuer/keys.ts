@@ -107,7 +107,7 @@ async function loadKey(stored: StoredKey): Promise<LoadedKey> {
 
 export class IssuerKeys {
   #keys: LoadedKey[] = [];
-  #mtime = -1;
+  #version = "";
 
   private constructor(
     private readonly path: string,
@@ -123,11 +123,12 @@ export class IssuerKeys {
 
   /** Re-reads the key file when it changed on disk (after `keys rotate`). */
   async refresh(): Promise<void> {
-    const mtime = statSync(this.path).mtimeMs;
-    if (mtime === this.#mtime) return;
-    const loaded = await Promise.all(readKeyFile(this.path).keys.map(loadKey));
-    this.#keys = loaded;
-    this.#mtime = mtime;
+    // Rotation replaces the file (a new inode), so this notices it even within one mtime tick.
+    const { mtimeMs, ino, size } = statSync(this.path);
+    const version = `${mtimeMs}:${ino}:${size}`;
+    if (version === this.#version) return;
+    this.#keys = await Promise.all(readKeyFile(this.path).keys.map(loadKey));
+    this.#version = version;
   }
 
   signing(): SigningKey {

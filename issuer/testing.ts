@@ -1,6 +1,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import { OpenTabError } from "../shared/errors";
 import { batchId } from "../shared/ids";
 import { generateSigningKey, type KeyPair } from "../shared/keys";
 import type { BatchClaims, ReceiptClaims } from "../shared/schemas";
@@ -145,4 +147,47 @@ export async function signBatch(
     },
     merchant.key,
   );
+}
+
+export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (e: unknown) {
+    if (e instanceof OpenTabError) return e.code;
+    throw e;
+  }
+  return undefined;
+}
+
+export interface Suite extends TestIssuer {
+  shop: TestMerchant;
+}
+
+/** One issuer with one merchant for a describe block, started before and closed after it. */
+export function issuerSuite(kind: StoreKind, merchant: string): Suite {
+  const suite: Partial<Suite> = {};
+  const ready = (): Suite => {
+    const { issuer, client, dir, shop } = suite;
+    if (!issuer || !client || dir === undefined || !shop) throw new Error("suite not started");
+    return { issuer, client, dir, shop };
+  };
+  beforeAll(async () => {
+    const started = await startTestIssuer(kind);
+    Object.assign(suite, started, { shop: await newMerchant(started.client, merchant) });
+  });
+  afterAll(() => suite.issuer?.close());
+  return {
+    get issuer() {
+      return ready().issuer;
+    },
+    get client() {
+      return ready().client;
+    },
+    get dir() {
+      return ready().dir;
+    },
+    get shop() {
+      return ready().shop;
+    },
+  };
 }
