@@ -69,7 +69,7 @@ function SettingsForm({ config, apply }: Props) {
   return (
     <form onSubmit={save} aria-labelledby="settings-title">
       <h2 id="settings-title">Wallet</h2>
-      <Field id="issuer-url" label="Issuer URL" type="url" value={issuer} onValue={setIssuer} />
+      <Field id="issuer-url" label="Issuer URL" value={issuer} onValue={setIssuer} />
       <Field
         id="tab-limit"
         label={`Default tab limit (${settings.currency})`}

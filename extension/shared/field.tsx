@@ -6,19 +6,18 @@ export interface FieldProps {
   label: ComponentChildren;
   value: string;
   onValue: (value: string) => void;
-  type?: "text" | "url";
   decimal?: boolean;
 }
 
 /** A labelled text input; every form field in the extension's pages is one of these. */
-export function Field({ id, label, value, onValue, type = "text", decimal = false }: FieldProps) {
+export function Field({ id, label, value, onValue, decimal = false }: FieldProps) {
   return (
     <>
       <label for={id}>{label}</label>
       <input
         id={id}
         data-testid={id}
-        type={type}
+        type="text"
         autocomplete="off"
         value={value}
         inputMode={decimal ? "decimal" : "text"}
