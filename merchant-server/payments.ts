@@ -1,0 +1,249 @@
+import { type ErrorCode, fail } from "../shared/errors";
+import { sha256 } from "../shared/ids";
+import { type VerifiedCertificate, verifyCertificate, verifyReceipt } from "../shared/payment";
+import { checkReceipt, type PricedOffer } from "../shared/rules";
+import type { ReceiptClaims } from "../shared/schemas";
+import type { Catalogue, CatalogueOffer } from "./catalogue";
+import type { Grants } from "./grants";
+import type { IssuerKeys } from "./issuer-keys";
+import type { Metrics } from "./metrics";
+import type { MerchantStore, StoredTab } from "./store/types";
+
+/** How old a receipt may be when first presented (protocol §2.2). */
+const MAX_RECEIPT_AGE_S = 300;
+const CERTIFICATE_CACHE = 10_000;
+const UNLOCK_GRANT_S = 365 * 86_400;
+// A commit that loses a race re-reads the tab and decides again; one retry settles it, the
+// bound only guards against a store that keeps answering "conflict".
+const MAX_ATTEMPTS = 4;
+
+const messages: Partial<Record<ErrorCode, string>> = {
+  merchant_mismatch: "receipt or certificate is for another merchant",
+  receipt_key_mismatch: "receipt is for another tab than its certificate",
+  certificate_expired: "tab certificate has expired",
+  origin_mismatch: "receipt's origin is not one of this merchant's",
+  currency_mismatch: "tab currency is not the offer's",
+  offer_unknown: "receipt names no current offer for its resource",
+  price_mismatch: "receipt amount is not the offer's current price",
+  receipt_stale: "receipt is too old; sign a fresh one",
+  seq_reused: "this seq was already accepted with another receipt",
+  seq_out_of_order: "receipt seq does not follow the tab's last accepted seq",
+  cum_mismatch: "cum is not the tab's last cum plus this amount",
+  tab_limit_exceeded: "receipt would take the tab past its limit",
+};
+
+export interface Presented {
+  certificate: string;
+  receipt: string;
+}
+
+export interface Payment {
+  grant: string;
+  offer: CatalogueOffer;
+  receipt: ReceiptClaims;
+  expiresAt: number;
+  /** True when this exact receipt had been accepted before: nothing was charged now. */
+  replay: boolean;
+}
+
+/** A verified receipt that passed every rule and is not yet stored; `commit` charges it. */
+export interface PreparedPayment {
+  payment: Payment;
+  commit(): Promise<Payment>;
+}
+
+interface Verified {
+  certificate: VerifiedCertificate;
+  receipt: ReceiptClaims;
+  payloadHash: string;
+}
+
+export interface PaymentsDeps {
+  merchant: string;
+  origins: readonly string[];
+  catalogue: Catalogue;
+  store: MerchantStore;
+  issuerKeys: IssuerKeys;
+  grants: Grants;
+  metrics: Metrics;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+}
+
+/**
+ * Offline receipt acceptance (protocol §2.2): verify the certificate (once per token) and the
+ * receipt, recognise an identical re-presentation by (tab, seq) and the payload hash, apply
+ * the rules, then store the tab move and the receipt in one transaction.
+ */
+export class Payments {
+  readonly #certificates = new Map<string, Promise<VerifiedCertificate>>();
+
+  constructor(private readonly deps: PaymentsDeps) {
+    deps.issuerKeys.onChange = () => this.#certificates.clear();
+  }
+
+  async accept(presented: Presented, kinds: readonly CatalogueOffer["kind"][]): Promise<Payment> {
+    const prepared = await this.prepare(presented, kinds);
+    return prepared.payment.replay ? prepared.payment : prepared.commit();
+  }
+
+  async prepare(
+    presented: Presented,
+    kinds: readonly CatalogueOffer["kind"][],
+  ): Promise<PreparedPayment> {
+    this.deps.issuerKeys.require();
+    const verified = await this.#verify(presented);
+    return this.#decide(verified, presented, kinds, 1);
+  }
+
+  async #verify(presented: Presented): Promise<Verified> {
+    const timer = this.deps.metrics.verifySeconds.startTimer();
+    try {
+      const at = this.#nowSeconds();
+      const certificate = await this.#certificate(presented.certificate, at);
+      const { claims } = await verifyReceipt(presented.receipt, certificate, at);
+      const payloadHash = await sha256(presented.receipt.split(".")[1] ?? "");
+      return { certificate, receipt: claims, payloadHash };
+    } catch (e: unknown) {
+      this.#refused(e);
+      throw e;
+    } finally {
+      timer();
+    }
+  }
+
+  // Keyed by the token string: the same certificate arrives with every unlock of its tab.
+  // Expiry is still checked per receipt by the rules (certificate_expired).
+  #certificate(token: string, at: number): Promise<VerifiedCertificate> {
+    const hit = this.#certificates.get(token);
+    if (hit) return hit;
+    if (this.#certificates.size >= CERTIFICATE_CACHE) {
+      const oldest = this.#certificates.keys().next().value;
+      if (oldest !== undefined) this.#certificates.delete(oldest);
+    }
+    const { issuerKeys, merchant } = this.deps;
+    const verified = verifyCertificate(token, issuerKeys.resolve, merchant, at);
+    this.#certificates.set(token, verified);
+    verified.catch(() => this.#certificates.delete(token));
+    return verified;
+  }
+
+  async #decide(
+    v: Verified,
+    presented: Presented,
+    kinds: readonly CatalogueOffer["kind"][],
+    attempt: number,
+  ): Promise<PreparedPayment> {
+    const { store } = this.deps;
+    const { receipt } = v;
+    const stored = await store.tab(receipt.tab);
+    const replay = stored && receipt.seq <= stored.seq ? await this.#replay(v, kinds) : undefined;
+    if (replay) return { payment: replay, commit: async () => replay };
+
+    const offer = this.#offer(receipt.off, kinds);
+    this.#check(v, offer, stored);
+    const payment = await this.#payment(v, offer ?? fail("offer_unknown", "no such offer"));
+
+    const commit = async (): Promise<Payment> => {
+      const outcome = await store.commit({
+        certificate: {
+          tab: receipt.tab,
+          currency: v.certificate.claims.cur,
+          limit: BigInt(v.certificate.claims.lim),
+          token: presented.certificate,
+        },
+        tab: receipt.tab,
+        seq: receipt.seq,
+        prevSeq: stored?.seq ?? 0,
+        amt: BigInt(receipt.amt),
+        cum: BigInt(receipt.cum),
+        offer: payment.offer.id,
+        resource: receipt.res,
+        payloadHash: v.payloadHash,
+        token: presented.receipt,
+        grant: payment.grant,
+        acceptedAt: this.deps.now(),
+      });
+      if (outcome === "committed") {
+        this.deps.metrics.payments.inc({ outcome: "accepted", code: "" });
+        return payment;
+      }
+      if (attempt >= MAX_ATTEMPTS)
+        fail("seq_reused", "the tab moved while this receipt was stored");
+      return (await this.#decide(v, presented, kinds, attempt + 1)).commit();
+    };
+    return { payment, commit };
+  }
+
+  /** The original grant for an identical receipt; a different one with a used seq is refused. */
+  async #replay(v: Verified, kinds: readonly CatalogueOffer["kind"][]): Promise<Payment> {
+    const earlier = await this.deps.store.receipt(v.receipt.tab, v.receipt.seq);
+    const offer = this.#offer(v.receipt.off, kinds);
+    if (!earlier || earlier.payloadHash !== v.payloadHash || !offer) {
+      this.#refuse("seq_reused");
+    }
+    const expiresAt = await this.deps.grants.verify(earlier.grant, this.#nowSeconds()).then(
+      (g) => g.exp,
+      () => this.#nowSeconds(),
+    );
+    this.deps.metrics.payments.inc({ outcome: "replayed", code: "" });
+    return { grant: earlier.grant, offer, receipt: v.receipt, expiresAt, replay: true };
+  }
+
+  #offer(id: string, kinds: readonly CatalogueOffer["kind"][]): CatalogueOffer | undefined {
+    const offer = this.deps.catalogue.offer(id);
+    return offer && kinds.includes(offer.kind) ? offer : undefined;
+  }
+
+  #check(v: Verified, offer: CatalogueOffer | undefined, stored: StoredTab | undefined): void {
+    const lim = BigInt(v.certificate.claims.lim);
+    const state = stored ? { seq: stored.seq, cum: stored.cum } : { seq: 0, cum: 0n };
+    const verdict = checkReceipt({
+      merchant: this.deps.merchant,
+      origins: this.deps.origins,
+      certificate: v.certificate.claims,
+      receipt: v.receipt,
+      // An unknown offer still goes through the rules, so the earlier checks keep their order
+      // (protocol §2.2); this stand-in matches no receipt and so ends in offer_unknown.
+      offer: offer ?? unknownOffer(v.certificate.claims.cur),
+      state,
+      limit: stored && stored.limit > lim ? stored.limit : lim,
+      now: this.#nowSeconds(),
+      maxAge: MAX_RECEIPT_AGE_S,
+    });
+    if (verdict.ok) return;
+    const details =
+      verdict.code === "seq_out_of_order"
+        ? { seq: state.seq, cum: state.cum.toString() }
+        : undefined;
+    this.#refuse(verdict.code, details);
+  }
+
+  async #payment(v: Verified, offer: CatalogueOffer): Promise<Payment> {
+    const now = this.#nowSeconds();
+    const { receipt } = v;
+    const expiresAt = now + (offer.durationSeconds ?? UNLOCK_GRANT_S);
+    const base = { tab: receipt.tab, off: offer.id, exp: expiresAt };
+    const target = offer.kind === "pass" ? { scp: offer.target } : { res: offer.target };
+    const grant = await this.deps.grants.sign({ ...base, ...target }, now);
+    return { grant, offer, receipt, expiresAt, replay: false };
+  }
+
+  #refuse(code: ErrorCode, details?: Record<string, unknown>): never {
+    this.deps.metrics.payments.inc({ outcome: "refused", code });
+    return fail(code, messages[code] ?? code, details);
+  }
+
+  #refused(e: unknown): void {
+    const code = e instanceof Error && "code" in e ? String(e.code) : "internal_error";
+    this.deps.metrics.payments.inc({ outcome: "refused", code });
+  }
+
+  #nowSeconds(): number {
+    return Math.floor(this.deps.now() / 1000);
+  }
+}
+
+function unknownOffer(currency: string): PricedOffer {
+  return { id: "", target: "", price: 0n, currency };
+}

@@ -1,0 +1,255 @@
+import pg from "pg";
+import {
+  ADVANCE_TAB,
+  type BatchRow,
+  INSERT_BATCH,
+  INSERT_LINE,
+  INSERT_RECEIPT,
+  type LineRow,
+  MARK_RECEIPTS,
+  NEWEST_UNBATCHED,
+  numbered,
+  SCHEMA,
+  SETTLE_BATCH,
+  SETTLE_LINE,
+  type StoredLineRow,
+  sortedLines,
+  toStoredBatches,
+  UPSERT_TAB,
+} from "./rows";
+import type {
+  AcceptedReceipt,
+  BatchLine,
+  CommitOutcome,
+  MerchantStore,
+  SettledStatement,
+  StoredBatch,
+  StoredReceipt,
+  StoredTab,
+  WindowClaim,
+} from "./types";
+
+// Advisory lock keys: schema creation and window claims are serialised across processes.
+const SCHEMA_LOCK = 74_001;
+const CLAIM_LOCK = 74_002;
+const UNIQUE_VIOLATION = "23505";
+
+/**
+ * The shared store for several merchant-server processes. The per-tab seq check holds across
+ * processes because the tab row moves only `WHERE tab = $1 AND seq = $prev` and (tab, seq) is
+ * the receipts' primary key: of two processes accepting the same seq, exactly one commits.
+ */
+export class PostgresStore implements MerchantStore {
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  static async open(url: string): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: 20 });
+    const store = new PostgresStore(pool);
+    await store.#transaction(async (db) => {
+      await db.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
+      await db.query(SCHEMA);
+    });
+    return store;
+  }
+
+  async #transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    const db = await this.#pool.connect();
+    try {
+      await db.query("BEGIN");
+      const result = await work(db);
+      await db.query("COMMIT");
+      return result;
+    } catch (e: unknown) {
+      await db.query("ROLLBACK");
+      throw e;
+    } finally {
+      db.release();
+    }
+  }
+
+  async tab(tab: string): Promise<StoredTab | undefined> {
+    const { rows } = await this.#pool.query<{
+      currency: string;
+      seq: string;
+      cum: string;
+      lim: string;
+    }>("SELECT currency, seq, cum, lim FROM tabs WHERE tab = $1", [tab]);
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      tab,
+      currency: row.currency,
+      seq: Number(row.seq),
+      cum: BigInt(row.cum),
+      limit: BigInt(row.lim),
+    };
+  }
+
+  async receipt(tab: string, seq: number): Promise<StoredReceipt | undefined> {
+    const { rows } = await this.#pool.query<{ payload_hash: string; grant_token: string }>(
+      "SELECT payload_hash, grant_token FROM receipts WHERE tab = $1 AND seq = $2",
+      [tab, seq],
+    );
+    const row = rows[0];
+    return row && { payloadHash: row.payload_hash, grant: row.grant_token };
+  }
+
+  async commit(r: AcceptedReceipt): Promise<CommitOutcome> {
+    try {
+      return await this.#transaction(async (db) => {
+        await db.query(numbered(UPSERT_TAB), [
+          r.tab,
+          r.certificate.currency,
+          r.certificate.limit.toString(),
+          r.certificate.token,
+        ]);
+        const moved = await db.query(numbered(ADVANCE_TAB), [
+          r.seq,
+          r.cum.toString(),
+          r.tab,
+          r.prevSeq,
+        ]);
+        if (moved.rowCount === 0) throw new Conflict();
+        await db.query(numbered(INSERT_RECEIPT), [
+          r.tab,
+          r.seq,
+          r.amt.toString(),
+          r.cum.toString(),
+          r.offer,
+          r.resource,
+          r.certificate.currency,
+          r.payloadHash,
+          r.token,
+          r.grant,
+          r.acceptedAt,
+        ]);
+        return "committed" as const;
+      });
+    } catch (e: unknown) {
+      if (e instanceof Conflict || isUniqueViolation(e)) return "conflict";
+      throw e;
+    }
+  }
+
+  async lastWindowEnd(currency: string): Promise<number | undefined> {
+    const { rows } = await this.#pool.query<{ w: string | null }>(
+      "SELECT MAX(window_end) AS w FROM batches WHERE currency = $1",
+      [currency],
+    );
+    const w = rows[0]?.w;
+    return w == null ? undefined : Number(w);
+  }
+
+  async oldestUnbatched(currency: string): Promise<number | undefined> {
+    const { rows } = await this.#pool.query<{ t: string | null }>(
+      "SELECT MIN(accepted_at) AS t FROM receipts WHERE currency = $1 AND bid IS NULL",
+      [currency],
+    );
+    const t = rows[0]?.t;
+    return t == null ? undefined : Number(t);
+  }
+
+  async claimWindow(claim: WindowClaim): Promise<string[]> {
+    return this.#transaction(async (db) => {
+      await db.query("SELECT pg_advisory_xact_lock($1)", [CLAIM_LOCK]);
+      const { rows } = await db.query<LineRow>(numbered(NEWEST_UNBATCHED), [
+        claim.currency,
+        claim.end,
+      ]);
+      const lines = sortedLines(rows);
+      const claimed: string[] = [];
+      for (let part = 1; (part - 1) * claim.partSize < lines.length; part++) {
+        const bid = claim.bid(part);
+        const exists = await db.query("SELECT 1 FROM batches WHERE bid = $1", [bid]);
+        if (exists.rowCount) continue;
+        const slice = lines.slice((part - 1) * claim.partSize, part * claim.partSize);
+        await insertBatch(db, bid, claim, `${claim.window}#${part}`, slice);
+        claimed.push(bid);
+      }
+      return claimed;
+    });
+  }
+
+  async pendingBatches(): Promise<StoredBatch[]> {
+    return this.#readBatches("WHERE status = 'pending'");
+  }
+
+  async batches(): Promise<StoredBatch[]> {
+    return this.#readBatches("");
+  }
+
+  async #readBatches(where: string): Promise<StoredBatch[]> {
+    const batches = await this.#pool.query<BatchRow>(
+      `SELECT * FROM batches ${where} ORDER BY created_at, bid`,
+    );
+    const lines = await this.#pool.query<StoredLineRow>(
+      `SELECT * FROM batch_lines WHERE bid IN (SELECT bid FROM batches ${where}) ORDER BY bid, idx`,
+    );
+    return toStoredBatches(batches.rows, lines.rows);
+  }
+
+  async recordSubmitError(bid: string, code: string): Promise<void> {
+    await this.#pool.query("UPDATE batches SET last_error = $1 WHERE bid = $2", [code, bid]);
+  }
+
+  async settleBatch(bid: string, s: SettledStatement): Promise<void> {
+    await this.#transaction(async (db) => {
+      const updated = await db.query(numbered(SETTLE_BATCH), [
+        s.token,
+        s.gross.toString(),
+        s.carryIn.toString(),
+        s.payout.toString(),
+        s.carryOut.toString(),
+        s.settledAt,
+        bid,
+      ]);
+      if (updated.rowCount === 0) return;
+      for (const [idx, l] of s.lines.entries()) {
+        await db.query(numbered(SETTLE_LINE), [
+          l.paid.toString(),
+          l.status,
+          l.code ?? null,
+          bid,
+          idx,
+        ]);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+class Conflict extends Error {}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === "object" && e !== null && "code" in e && e.code === UNIQUE_VIOLATION;
+}
+
+async function insertBatch(
+  db: pg.PoolClient,
+  bid: string,
+  claim: WindowClaim,
+  win: string,
+  lines: BatchLine[],
+): Promise<void> {
+  await db.query(numbered(INSERT_BATCH), [bid, claim.currency, win, claim.windowEnd, claim.end]);
+  for (const [idx, l] of lines.entries()) {
+    await db.query(numbered(INSERT_LINE), [
+      bid,
+      idx,
+      l.tab,
+      l.seq,
+      l.cum.toString(),
+      l.accepted.toString(),
+      l.certificate,
+      l.receipt,
+    ]);
+    await db.query(numbered(MARK_RECEIPTS), [bid, l.tab, l.seq]);
+  }
+}

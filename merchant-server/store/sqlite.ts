@@ -1,0 +1,218 @@
+import Database from "better-sqlite3";
+import {
+  ADVANCE_TAB,
+  type BatchRow,
+  INSERT_BATCH,
+  INSERT_LINE,
+  INSERT_RECEIPT,
+  type LineRow,
+  MARK_RECEIPTS,
+  NEWEST_UNBATCHED,
+  SCHEMA,
+  SETTLE_BATCH,
+  SETTLE_LINE,
+  type StoredLineRow,
+  sortedLines,
+  toStoredBatches,
+  UPSERT_TAB,
+} from "./rows";
+import type {
+  AcceptedReceipt,
+  BatchLine,
+  CommitOutcome,
+  MerchantStore,
+  SettledStatement,
+  StoredBatch,
+  StoredReceipt,
+  StoredTab,
+  WindowClaim,
+} from "./types";
+
+interface Queued {
+  receipt: AcceptedReceipt;
+  resolve: (outcome: CommitOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The embedded store: better-sqlite3 in WAL mode with full sync, so an accepted receipt is on
+ * disk before its grant is sent. Commits are grouped: every unlock that reaches the queue in
+ * one turn of the event loop is written in one transaction, one disk sync for all of them.
+ */
+export class SqliteStore implements MerchantStore {
+  readonly #db: Database.Database;
+  #queue: Queued[] = [];
+
+  constructor(path: string) {
+    this.#db = new Database(path);
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma("synchronous = FULL");
+    this.#db.pragma("busy_timeout = 5000");
+    this.#db.defaultSafeIntegers(true);
+    this.#db.exec(SCHEMA);
+  }
+
+  async tab(tab: string): Promise<StoredTab | undefined> {
+    const row = this.#db
+      .prepare<[string], { currency: string; seq: bigint; cum: bigint; lim: bigint }>(
+        "SELECT currency, seq, cum, lim FROM tabs WHERE tab = ?",
+      )
+      .get(tab);
+    if (!row) return undefined;
+    return { tab, currency: row.currency, seq: Number(row.seq), cum: row.cum, limit: row.lim };
+  }
+
+  async receipt(tab: string, seq: number): Promise<StoredReceipt | undefined> {
+    const row = this.#db
+      .prepare<[string, number], { payload_hash: string; grant_token: string }>(
+        "SELECT payload_hash, grant_token FROM receipts WHERE tab = ? AND seq = ?",
+      )
+      .get(tab, seq);
+    return row && { payloadHash: row.payload_hash, grant: row.grant_token };
+  }
+
+  commit(receipt: AcceptedReceipt): Promise<CommitOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ receipt, resolve, reject });
+      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const group = this.#queue;
+    this.#queue = [];
+    const results: (CommitOutcome | Error)[] = [];
+    try {
+      this.#db.transaction(() => {
+        for (const { receipt } of group) results.push(this.#commitOne(receipt));
+      })();
+    } catch (e: unknown) {
+      for (const item of group) item.reject(e);
+      return;
+    }
+    group.forEach((item, i) => {
+      const result = results[i];
+      if (result instanceof Error || result === undefined) item.reject(result);
+      else item.resolve(result);
+    });
+  }
+
+  // A savepoint per receipt: one that fails leaves the others of its group committed.
+  #commitOne(r: AcceptedReceipt): CommitOutcome | Error {
+    try {
+      return this.#db.transaction(() => {
+        this.#db
+          .prepare(UPSERT_TAB)
+          .run(r.tab, r.certificate.currency, r.certificate.limit, r.certificate.token);
+        const moved = this.#db.prepare(ADVANCE_TAB).run(r.seq, r.cum, r.tab, r.prevSeq);
+        if (moved.changes === 0) return "conflict" as const;
+        this.#db
+          .prepare(INSERT_RECEIPT)
+          .run(
+            r.tab,
+            r.seq,
+            r.amt,
+            r.cum,
+            r.offer,
+            r.resource,
+            r.certificate.currency,
+            r.payloadHash,
+            r.token,
+            r.grant,
+            r.acceptedAt,
+          );
+        return "committed" as const;
+      })();
+    } catch (e: unknown) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  }
+
+  async lastWindowEnd(currency: string): Promise<number | undefined> {
+    const row = this.#db
+      .prepare<[string], { w: bigint | null }>(
+        "SELECT MAX(window_end) AS w FROM batches WHERE currency = ?",
+      )
+      .get(currency);
+    return row?.w == null ? undefined : Number(row.w);
+  }
+
+  async oldestUnbatched(currency: string): Promise<number | undefined> {
+    const row = this.#db
+      .prepare<[string], { t: bigint | null }>(
+        "SELECT MIN(accepted_at) AS t FROM receipts WHERE currency = ? AND bid IS NULL",
+      )
+      .get(currency);
+    return row?.t == null ? undefined : Number(row.t);
+  }
+
+  async claimWindow(claim: WindowClaim): Promise<string[]> {
+    return this.#db.transaction(() => {
+      const rows = this.#db
+        .prepare<[string, number], LineRow>(NEWEST_UNBATCHED)
+        .all(claim.currency, claim.end);
+      const lines = sortedLines(rows);
+      const claimed: string[] = [];
+      for (let part = 1; (part - 1) * claim.partSize < lines.length; part++) {
+        const bid = claim.bid(part);
+        const exists = this.#db.prepare("SELECT 1 FROM batches WHERE bid = ?").get(bid);
+        if (exists) continue;
+        const slice = lines.slice((part - 1) * claim.partSize, part * claim.partSize);
+        this.#insertBatch(bid, claim, `${claim.window}#${part}`, slice);
+        claimed.push(bid);
+      }
+      return claimed;
+    })();
+  }
+
+  #insertBatch(bid: string, claim: WindowClaim, win: string, lines: BatchLine[]): void {
+    this.#db.prepare(INSERT_BATCH).run(bid, claim.currency, win, claim.windowEnd, claim.end);
+    const line = this.#db.prepare(INSERT_LINE);
+    const mark = this.#db.prepare(MARK_RECEIPTS);
+    lines.forEach((l, idx) => {
+      line.run(bid, idx, l.tab, l.seq, l.cum, l.accepted, l.certificate, l.receipt);
+      mark.run(bid, l.tab, l.seq);
+    });
+  }
+
+  async pendingBatches(): Promise<StoredBatch[]> {
+    return this.#readBatches("WHERE status = 'pending'");
+  }
+
+  async batches(): Promise<StoredBatch[]> {
+    return this.#readBatches("");
+  }
+
+  #readBatches(where: string): StoredBatch[] {
+    const batches = this.#db
+      .prepare<[], BatchRow>(`SELECT * FROM batches ${where} ORDER BY created_at, bid`)
+      .all();
+    const lines = this.#db
+      .prepare<[], StoredLineRow>(
+        `SELECT * FROM batch_lines WHERE bid IN (SELECT bid FROM batches ${where}) ORDER BY bid, idx`,
+      )
+      .all();
+    return toStoredBatches(batches, lines);
+  }
+
+  async recordSubmitError(bid: string, code: string): Promise<void> {
+    this.#db.prepare("UPDATE batches SET last_error = ? WHERE bid = ?").run(code, bid);
+  }
+
+  async settleBatch(bid: string, s: SettledStatement): Promise<void> {
+    this.#db.transaction(() => {
+      const updated = this.#db
+        .prepare(SETTLE_BATCH)
+        .run(s.token, s.gross, s.carryIn, s.payout, s.carryOut, s.settledAt, bid);
+      if (updated.changes === 0) return;
+      const line = this.#db.prepare(SETTLE_LINE);
+      s.lines.forEach((l, idx) => {
+        line.run(l.paid, l.status, l.code ?? null, bid, idx);
+      });
+    })();
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+}
