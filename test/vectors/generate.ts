@@ -30,7 +30,8 @@ const files: [string, string, (keys: TestKeys) => Promise<Vector[]>][] = [
   ],
   [
     "request",
-    "Wallet requests to the issuer: verifyToken, then checkRequestBinding.",
+    "Wallet requests: verifyToken, then checkRequestBinding. Codes as shared/ returns them; " +
+      "the issuer answers token_* codes as request_stale or request_signature_invalid (§2.4).",
     requestVectors,
   ],
 ];
