@@ -7,7 +7,7 @@ import { IssuerClient } from "../../issuer/client";
 import { MerchantClient } from "../../merchant-server/client";
 import { OpenTabError } from "../../shared/errors";
 import { WalletDb } from "../background/db";
-import type { Clients, MerchantApi, WindowsApi } from "../background/ports";
+import type { Clients, Clock, MerchantApi, WindowsApi } from "../background/ports";
 import { systemClock } from "../background/ports";
 import { createServices, type Services } from "../background/services";
 
@@ -86,7 +86,11 @@ export interface TestWallet {
 
 let counter = 0;
 
-export function buildWallet(demo: Demo, dbName = `wallet-${++counter}-${Date.now()}`): TestWallet {
+export function buildWallet(
+  demo: Demo,
+  dbName = `wallet-${++counter}-${Date.now()}`,
+  clock: Clock = systemClock,
+): TestWallet {
   const db = new WalletDb(dbName);
   const windows = new FakeWindows();
   const merchants = new LossyMerchants();
@@ -99,15 +103,19 @@ export function buildWallet(demo: Demo, dbName = `wallet-${++counter}-${Date.now
     clients,
     windows,
     pageUrl: (path) => `chrome-extension://test/${path}`,
-    clock: systemClock,
+    clock,
   });
   windows.attach(services);
   return { services, windows, merchants, db, restart: () => buildWallet(demo, dbName) };
 }
 
 /** A wallet with an identity at the demo issuer and `funds` of test money. */
-export async function fundedWallet(demo: Demo, funds = 10_000_000n): Promise<TestWallet> {
-  const wallet = buildWallet(demo);
+export async function fundedWallet(
+  demo: Demo,
+  funds = 10_000_000n,
+  clock: Clock = systemClock,
+): Promise<TestWallet> {
+  const wallet = buildWallet(demo, undefined, clock);
   const { settings } = wallet.services;
   await settings.save({
     issuer: demo.issuer.url,
