@@ -113,7 +113,7 @@ export class Settlement {
       const end = now.startOf("day");
       return { label: `${end.minus({ days: 1 }).toISO()}/${end.toISO()}`, end: end.toMillis() };
     }
-    const end = now.startOf("second");
+    const end = now;
     const start = (await store.lastWindowEnd(currency)) ?? (await store.oldestUnbatched(currency));
     if (start === undefined) return undefined;
     const from = DateTime.fromMillis(Math.min(start, end.toMillis()), { zone: timeZone });

@@ -94,6 +94,13 @@ export function testConfig(
           content: "<p>Wheels on Mars.</p>",
           scopes: ["news"],
         },
+        {
+          id: "brief",
+          title: "A brief, priced below a cent",
+          price: "1234",
+          teaser: "<p>Briefly…</p>",
+          content: "<p>Brief.</p>",
+        },
       ],
       passes: [
         {
