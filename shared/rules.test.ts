@@ -81,12 +81,12 @@ describe("checkReceipt", () => {
   });
 
   it("refuses a receipt once its certificate expired beyond the tolerance (certificate_expired)", () => {
-    const expired = { ...certificate, exp: NOW - 31 };
+    const expired = { ...certificate, exp: NOW - 30 };
     expect(codeOf(checkReceipt(check({ certificate: expired })))).toBe("certificate_expired");
   });
 
   it("still accepts within the 30 s clock tolerance of the certificate's expiry", () => {
-    const justExpired = { ...certificate, exp: NOW - 30 };
+    const justExpired = { ...certificate, exp: NOW - 29 };
     expect(codeOf(checkReceipt(check({ certificate: justExpired })))).toBe("accept");
   });
 
@@ -195,8 +195,13 @@ describe("checkSettlementLine", () => {
   });
 
   it("refuses a receipt signed after the tab expired (certificate_expired)", () => {
-    const expired = { ...line().tab, expiresAt: receipt.iat - 31 };
+    const expired = { ...line().tab, expiresAt: receipt.iat - 30 };
     expect(codeOf(checkSettlementLine(line({ tab: expired })))).toBe("certificate_expired");
+  });
+
+  it("still pays a receipt signed within the 30 s tolerance after expiry", () => {
+    const expired = { ...line().tab, expiresAt: receipt.iat - 29 };
+    expect(checkSettlementLine(line({ tab: expired })).ok).toBe(true);
   });
 
   it("refuses a line past expiry plus grace (settlement_too_late)", () => {

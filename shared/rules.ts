@@ -51,7 +51,8 @@ export function checkReceipt(check: ReceiptCheck): Verdict {
 
   if (receipt.tab !== cert.sub) return refuse("receipt_key_mismatch");
 
-  if (cert.exp + CLOCK_TOLERANCE_S < check.now) return refuse("certificate_expired");
+  // Same boundary as the token verifier: expired once now reaches exp + tolerance.
+  if (cert.exp + CLOCK_TOLERANCE_S <= check.now) return refuse("certificate_expired");
 
   if (!check.origins.includes(receipt.org)) return refuse("origin_mismatch");
 
@@ -106,7 +107,7 @@ export function checkSettlementLine(check: LineCheck): LineVerdict {
 
   if (tab.currency !== check.currency) return { ok: false, code: "currency_mismatch" };
 
-  if (receipt.iat > tab.expiresAt + CLOCK_TOLERANCE_S) {
+  if (receipt.iat >= tab.expiresAt + CLOCK_TOLERANCE_S) {
     return { ok: false, code: "certificate_expired" };
   }
 
