@@ -48,24 +48,33 @@ Data: ${demo.dataDir}    Ctrl-C stops everything.
 `;
 }
 
-const demo = await startDemo({
+// Handlers go in before anything starts, so a Ctrl-C during start-up also ends cleanly.
+let signalled: string | undefined;
+let demo: Demo | undefined;
+
+async function shutdown(signal: string): Promise<void> {
+  process.stdout.write(`\n${signal}: stopping the demo…\n`);
+  try {
+    await demo?.stop();
+    process.exit(0);
+  } catch (e: unknown) {
+    process.stderr.write(`demo did not stop cleanly: ${String(e)}\n`);
+    process.exit(1);
+  }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (signalled) return;
+    signalled = signal;
+    // During start-up, stopping waits until startDemo has answered (see below).
+    if (demo) void shutdown(signal);
+  });
+}
+
+demo = await startDemo({
   dataDir: options.dataDir ?? "./data",
   ports: { issuer: options.issuerPort, news: options.newsPort, second: options.secondPort },
 });
+if (signalled) await shutdown(signalled);
 process.stdout.write(banner(demo));
-
-let stopping = false;
-const shutdown = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  process.stdout.write(`\n${signal}: stopping the demo…\n`);
-  demo.stop().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      process.stderr.write(`demo did not stop cleanly: ${String(e)}\n`);
-      process.exit(1);
-    },
-  );
-};
-process.on("SIGINT", () => shutdown("SIGINT"));
-process.on("SIGTERM", () => shutdown("SIGTERM"));
