@@ -1,3 +1,4 @@
+import type { WalletStatement } from "../../issuer/client";
 import { formatAmount } from "../../shared/money";
 import type { BalanceView, Replies, SiteView, UnlockView } from "../shared/messages";
 import type { ReceiptRow, TabRow, WalletDb } from "./db";
@@ -37,22 +38,35 @@ export class ViewService {
     return { unlocks: rows.map(unlockView) };
   }
 
-  /** Balances come from the issuer, which holds the money; an unreachable issuer shows none. */
+  /**
+   * Balances as the reader thinks of them. The issuer counts a tab's whole limit as reserved
+   * until the merchant settles; what the wallet has already paid on a tab is spent to the
+   * reader, so it moves from reserved to spent here.
+   */
   private async balances(): Promise<BalanceView[]> {
+    let statement: WalletStatement;
     try {
-      const statement = await this.wallet.statement();
-      return statement.balances.map((b) => ({
-        currency: b.currency,
-        available: formatAmount(b.available),
-        reserved: formatAmount(b.reserved),
-        spent: formatAmount(b.spent),
-        testMoney: b.testMoney,
-      }));
+      statement = await this.wallet.statement();
     } catch (e: unknown) {
       const { code } = asOpenTabError(e);
       if (code === "wallet_not_ready" || code === "issuer_unavailable") return [];
       throw e;
     }
+    const tabs = await this.db.tabs.toArray();
+    return statement.balances.map((b) => {
+      const unsettled = tabs
+        .filter((t) => t.currency === b.currency)
+        .reduce((sum, t) => sum + paidNotSettled(t, statement), 0n);
+      // biome-ignore lint/complexity/useMathMinMax: Math.min does not take bigint
+      const moved = unsettled < b.reserved ? unsettled : b.reserved;
+      return {
+        currency: b.currency,
+        available: formatAmount(b.available),
+        reserved: formatAmount(b.reserved - moved),
+        spent: formatAmount(b.spent + moved),
+        testMoney: b.testMoney,
+      };
+    });
   }
 
   private async sites(): Promise<SiteView[]> {
@@ -82,6 +96,11 @@ export class ViewService {
       grants: (await this.grants.forMerchant(tab.merchant)).map(grantView),
     };
   }
+}
+
+function paidNotSettled(tab: TabRow, statement: WalletStatement): bigint {
+  const settled = statement.tabs.find((t) => t.tab === tab.tab)?.settled ?? 0n;
+  return tab.cum > settled ? tab.cum - settled : 0n;
 }
 
 function unlockView(row: ReceiptRow): UnlockView {

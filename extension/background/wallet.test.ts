@@ -87,3 +87,28 @@ describe("the reader's wallet", () => {
     expect(await w.db.wallet.count()).toBe(0);
   });
 });
+
+describe("the balance the popup shows", () => {
+  it("moves what was paid on open tabs from reserved to spent", async () => {
+    const w = await fundedWallet(demo);
+    w.windows.answer = "approve";
+    await w.services.payments.pay({
+      origin: demo.news.origin,
+      merchant: demo.news.merchant,
+      resource: "moon-landing",
+      offer: "moon-landing",
+    });
+
+    const { balances, sites } = await w.services.views.summary(`${demo.news.origin}/a`);
+    expect(balances).toEqual([
+      {
+        currency: "USD",
+        available: "9000000",
+        reserved: "750000",
+        spent: "250000",
+        testMoney: true,
+      },
+    ]);
+    expect(sites.map((s) => s.merchant)).toEqual([demo.news.merchant]);
+  });
+});
