@@ -1,0 +1,89 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { KeyPair } from "../shared/keys";
+import { buildReceipt, buildTab, type TabFixture, testKey } from "../test/support/builders";
+import { MerchantClient } from "./client";
+import { type RunningMerchant, startMerchant } from "./start";
+import { STORES, storeConfig, TestJwks, tempDir, testConfig } from "./testing";
+
+const API_ORIGIN = "http://127.0.0.1:4101";
+
+describe.each(STORES)("paid API routes on %s", (kind) => {
+  let issuerKey: KeyPair;
+  let jwks: TestJwks;
+  let merchant: RunningMerchant;
+  let tab: TabFixture;
+  let failNext = false;
+
+  beforeAll(async () => {
+    issuerKey = await testKey();
+    jwks = await new TestJwks([issuerKey]).start();
+  });
+  afterAll(() => jwks.close());
+
+  beforeEach(async () => {
+    const dir = tempDir();
+    const issuer = { url: jwks.url, trustedKeys: [issuerKey.kid] };
+    merchant = await startMerchant(testConfig(dir, await storeConfig(kind, dir), issuer), {
+      apiHandlers: {
+        quote: (_req, res) => {
+          if (failNext) res.status(500).json({ error: { code: "internal_error", message: "x" } });
+          else res.json({ quote: "Ad astra" });
+        },
+      },
+    });
+    tab = await buildTab(issuerKey);
+    failNext = false;
+  });
+  afterEach(() => merchant.close());
+
+  const receipt = (seq: number, cum: string) =>
+    buildReceipt(tab, { seq, cum, amt: "10000", res: "quote", off: "quote", org: API_ORIGIN });
+  const call = (payment?: string) =>
+    fetch(`${merchant.url}/api/quote`, payment ? { headers: { "OpenTab-Payment": payment } } : {});
+  const state = () => new MerchantClient(merchant.url).tabState(tab.claims.sub);
+
+  it("answers 402 with a WWW-Authenticate challenge and the route's offers", async () => {
+    const response = await call();
+    expect(response.status).toBe(402);
+    expect(response.headers.get("www-authenticate")).toBe(
+      `OpenTab merchant="daily-planet", offers="${merchant.url}/v1/offers?resource=quote"`,
+    );
+    expect(await response.json()).toMatchObject({
+      error: { code: "payment_required" },
+      merchant: "daily-planet",
+      resource: "quote",
+      offers: [{ id: "quote", kind: "api", price: "10000", currency: "USD" }],
+    });
+  });
+
+  it("lets a paid request through and charges it once, also when retried", async () => {
+    const payment = `${tab.certificate} ${await receipt(1, "10000")}`;
+    const first = await call(payment);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ quote: "Ad astra" });
+    expect((await call(payment)).status).toBe(200);
+    expect(await state()).toMatchObject({ seq: 1, cum: 10000n });
+  });
+
+  it("keeps no charge when the handler fails, so the same seq can pay again", async () => {
+    failNext = true;
+    expect((await call(`${tab.certificate} ${await receipt(1, "10000")}`)).status).toBe(500);
+    expect(await state()).toMatchObject({ seq: 0, cum: 0n });
+    failNext = false;
+    expect((await call(`${tab.certificate} ${await receipt(1, "10000")}`)).status).toBe(200);
+    expect(await state()).toMatchObject({ seq: 1, cum: 10000n });
+  });
+
+  it("refuses an unlock receipt on an API route (offer_unknown)", async () => {
+    const unlock = await buildReceipt(tab);
+    const response = await call(`${tab.certificate} ${unlock}`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "offer_unknown" } });
+  });
+
+  it("refuses a header that is not two tokens (token_malformed)", async () => {
+    const response = await call("just-one-token");
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "token_malformed" } });
+  });
+});

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenTabError } from "../shared/errors";
+import type { KeyPair } from "../shared/keys";
+import { buildReceipt, buildTab, now, testKey } from "../test/support/builders";
+import { MerchantClient } from "./client";
+import { type RunningMerchant, startMerchant } from "./start";
+import { storeConfig, TestJwks, tempDir, testConfig } from "./testing";
+
+describe("two merchant servers on one PostgreSQL", () => {
+  let issuerKey: KeyPair;
+  let jwks: TestJwks;
+  let servers: RunningMerchant[] = [];
+
+  beforeAll(async () => {
+    issuerKey = await testKey();
+    jwks = await new TestJwks([issuerKey]).start();
+    const dir = tempDir();
+    const store = await storeConfig("postgres", dir);
+    const issuer = { url: jwks.url, trustedKeys: [issuerKey.kid] };
+    servers = [
+      await startMerchant(testConfig(dir, store, issuer)),
+      await startMerchant(testConfig(dir, store, issuer)),
+    ];
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await jwks.close();
+  });
+
+  it("never accept the same seq twice", async () => {
+    const tab = await buildTab(issuerKey);
+    const clients = servers.map((s) => new MerchantClient(s.url));
+    for (let seq = 1; seq <= 20; seq++) {
+      const cum = String(250000 * seq);
+      // Each server gets its own receipt for this seq, at the same moment.
+      const outcomes = await Promise.all(
+        clients.map(async (client, k) => {
+          const receipt = await buildReceipt(tab, { seq, cum, iat: now() - k });
+          return client.unlock({ certificate: tab.certificate, receipt }).then(
+            () => "accepted",
+            (e: unknown) => (e instanceof OpenTabError ? e.code : "unknown"),
+          );
+        }),
+      );
+      expect(outcomes.sort()).toEqual(["accepted", "seq_reused"]);
+    }
+    expect(await clients[0]?.tabState(tab.claims.sub)).toMatchObject({ seq: 20, cum: 5000000n });
+  });
+});
