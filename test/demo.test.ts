@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Demo, startDemo } from "../demo/start";
-import { snippetConfig } from "../merchant-server/snippet/build";
+import { ensureSnippetBuilt } from "../merchant-server/snippet/build";
 
 /** The demo over real HTTP on random loopback ports, as the end-to-end tests will start it. */
 
@@ -37,8 +36,8 @@ describe("npm start (startDemo)", () => {
   let demo: Demo;
 
   beforeAll(async () => {
-    // The merchant servers serve dist/snippet/snippet.js; build it as `npm run build` does.
-    await build({ configFile: false, logLevel: "silent", ...snippetConfig() });
+    // The merchant servers serve dist/snippet/snippet.js, which `npm run build` writes.
+    await ensureSnippetBuilt();
     dir = mkdtempSync(join(tmpdir(), "opentab-demo-"));
     demo = await startDemo({ dataDir: dir, ports: RANDOM });
   });

@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { Plugin, UserConfig } from "vite";
+import { build, type Plugin, type UserConfig } from "vite";
 
 /**
  * The snippet's library build, chosen in the root vite.config.ts by `vite build --mode snippet`:
@@ -8,6 +10,7 @@ import type { Plugin, UserConfig } from "vite";
  */
 
 export const SNIPPET_BUDGET_GZIP = 6 * 1024;
+export const SNIPPET_FILE = resolve(import.meta.dirname, "../../dist/snippet/snippet.js");
 
 export function gzipSize(code: string | Uint8Array): number {
   return gzipSync(code, { level: 9 }).length;
@@ -46,4 +49,19 @@ export function snippetConfig(outDir = "dist/snippet"): UserConfig {
       },
     },
   };
+}
+
+/**
+ * For tests run without `npm run build` first: builds the snippet when it is missing, without
+ * emptying the folder, so test files running side by side never see it vanish.
+ */
+export async function ensureSnippetBuilt(): Promise<void> {
+  if (existsSync(SNIPPET_FILE)) return;
+  const config = snippetConfig();
+  await build({
+    ...config,
+    configFile: false,
+    logLevel: "silent",
+    build: { ...config.build, emptyOutDir: false },
+  });
 }

@@ -2,14 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { build } from "vite";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Demo, startDemo } from "../../demo/start";
 import { IssuerClient } from "../../issuer/client";
 import { generateSigningKey } from "../../shared/keys";
 import { signToken } from "../../shared/tokens/sign";
 import { MerchantClient } from "../client";
-import { gzipSize, SNIPPET_BUDGET_GZIP, snippetConfig } from "./build";
+import { ensureSnippetBuilt, gzipSize, SNIPPET_BUDGET_GZIP, SNIPPET_FILE } from "./build";
 
 /**
  * The built snippet in Chromium against the real demo servers. The wallet is a stand-in that
@@ -102,7 +101,7 @@ describe("publisher snippet in Chromium", { skip: !haveChromium }, () => {
     );
 
   beforeAll(async () => {
-    await build({ configFile: false, logLevel: "silent", ...snippetConfig() });
+    await ensureSnippetBuilt();
     dir = mkdtempSync(join(tmpdir(), "opentab-snippet-"));
     demo = await startDemo({ dataDir: dir, ports: { issuer: 0, news: 0, second: 0 } });
     await buyGrants();
@@ -125,7 +124,7 @@ describe("publisher snippet in Chromium", { skip: !haveChromium }, () => {
   });
 
   it("stays within its gzip budget", () => {
-    const size = gzipSize(readFileSync("dist/snippet/snippet.js"));
+    const size = gzipSize(readFileSync(SNIPPET_FILE));
     expect(size).toBeLessThanOrEqual(SNIPPET_BUDGET_GZIP);
   });
 
@@ -193,7 +192,7 @@ describe("publisher snippet in Chromium", { skip: !haveChromium }, () => {
   it("says the payment service is unavailable when its merchant server is down (merchant_unavailable)", async () => {
     const dead = "http://127.0.0.1:9";
     await page.route(`${dead}/snippet.js`, (route) =>
-      route.fulfill({ contentType: "text/javascript", path: "dist/snippet/snippet.js" }),
+      route.fulfill({ contentType: "text/javascript", path: SNIPPET_FILE }),
     );
     await page.route(`${demo.news.origin}/down.html`, (route) =>
       route.fulfill({
