@@ -25,7 +25,10 @@ function toBytes(value: bigint): Uint8Array {
 function splitSignature(signature: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9_-]{86}$/.test(signature)) return undefined;
   const raw = base64url.decode(signature);
-  return raw.length === 2 * SIZE ? raw : undefined;
+  if (raw.length !== 2 * SIZE) return undefined;
+  // 86 characters carry 516 bits for 512: the last character has two unused bits, so four
+  // spellings decode to the same bytes. Only the canonical one (unused bits zero) is a signature.
+  return base64url.encode(raw) === signature ? raw : undefined;
 }
 
 export function isLowS(signature: string): boolean {
