@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { prng } from "../crash/child";
 import {
   type LiveTab,
   type LiveWorld,
@@ -18,18 +19,6 @@ import {
 const RUNS = 10_000;
 const SEED = 0x5eed_0007;
 const PARALLEL = 16;
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed from its index. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
 const JUNK = ['"', "{", "}", "[", "]", ",", ":", "\\", "\u0000", "é", "null", "1e999", "-0"];
