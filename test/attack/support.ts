@@ -131,15 +131,20 @@ export interface LiveWorld {
   close(): Promise<void>;
 }
 
-export async function startLiveWorld(): Promise<LiveWorld> {
-  const dir = tempDir("attack");
-  const issuer = await startIssuer({
+/** A test-funded issuer on SQLite whose database and key file live in `dir`. */
+export function startIssuerIn(dir: string): Promise<RunningIssuer> {
+  return startIssuer({
     port: 0,
     adminToken: ISSUER_ADMIN,
     testFunding: true,
     store: { kind: "sqlite", path: join(dir, "issuer.sqlite") },
     keyFile: join(dir, "issuer-keys.json"),
   });
+}
+
+export async function startLiveWorld(): Promise<LiveWorld> {
+  const dir = tempDir("attack");
+  const issuer = await startIssuerIn(dir);
   const issuerClient = new IssuerClient(issuer.url);
   const trust = { url: issuer.url, trustedKeys: issuer.keyThumbprints() };
   const started: RunningMerchant[] = [];

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IssuerClient } from "../../issuer/client";
-import { type RunningIssuer, startIssuer } from "../../issuer/start";
+import type { RunningIssuer } from "../../issuer/start";
 import { loadConfigFile } from "../../merchant-server/config";
 import { loadMerchantKey } from "../../merchant-server/merchant-key";
 import { startMerchant } from "../../merchant-server/start";
@@ -16,6 +16,7 @@ import {
   receiptFor,
   send,
   sqliteRows,
+  startIssuerIn,
   tempDir,
 } from "../attack/support";
 import { type Child, prng, spawnMerchant } from "./child";
@@ -40,13 +41,7 @@ const tabs: LiveTab[] = [];
 
 beforeAll(async () => {
   dir = tempDir("crash-merchant");
-  issuer = await startIssuer({
-    port: 0,
-    adminToken: ISSUER_ADMIN,
-    testFunding: true,
-    store: { kind: "sqlite", path: join(dir, "issuer.sqlite") },
-    keyFile: join(dir, "issuer-keys.json"),
-  });
+  issuer = await startIssuerIn(dir);
   const config = merchantConfig(MERCHANT, dir, {
     url: issuer.url,
     trustedKeys: issuer.keyThumbprints(),

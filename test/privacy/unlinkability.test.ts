@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { IssuerClient } from "../../issuer/client";
-import { type RunningIssuer, startIssuer } from "../../issuer/start";
+import type { RunningIssuer } from "../../issuer/start";
 import { MerchantClient } from "../../merchant-server/client";
 import { type RunningMerchant, startMerchant } from "../../merchant-server/start";
 import { generateSigningKey, type KeyPair, thumbprint } from "../../shared/keys";
@@ -15,6 +15,7 @@ import {
   merchantConfig,
   originOf,
   sqliteRows,
+  startIssuerIn,
   tempDir,
 } from "../attack/support";
 
@@ -118,13 +119,7 @@ let wallet: string;
 
 beforeAll(async () => {
   dir = tempDir("privacy");
-  issuer = await startIssuer({
-    port: 0,
-    adminToken: ISSUER_ADMIN,
-    testFunding: true,
-    store: { kind: "sqlite", path: join(dir, "issuer.sqlite") },
-    keyFile: join(dir, "issuer-keys.json"),
-  });
+  issuer = await startIssuerIn(dir);
   const client = new IssuerClient(issuer.url);
   for (const id of MERCHANTS) {
     const recorded: Recorded = { requests: [], fromIssuer: [] };
