@@ -97,6 +97,17 @@ export const news: Site = {
         "Her next target is the regional junior title, in March.",
       ],
     },
+    {
+      id: "last-tram",
+      title: "Why the last tram leaves at 23:52",
+      byline: "Ida Brandt, transport",
+      price: "100000",
+      teaser: "Eight minutes before midnight is not an accident; it is a union contract from 1961.",
+      body: [
+        "The drivers' agreement fixed the end of the late shift, and the timetable was built backwards from it.",
+        "Every attempt to run a midnight tram since has foundered on the same clause.",
+      ],
+    },
   ],
 };
 
@@ -129,6 +140,17 @@ export const second: Site = {
       body: [
         "Trail cameras show the family waiting at the verge until the last bus has passed.",
         "Biologists think the cubs learn the gap from their mother, one crossing at a time.",
+      ],
+    },
+    {
+      id: "swift-year",
+      title: "Ten months on the wing: a year with the common swift",
+      byline: "Ana Ruiz",
+      price: "400000",
+      teaser: "It eats, drinks and sleeps in flight, and lands only to nest.",
+      body: [
+        "Loggers fitted to a dozen birds show some stayed airborne from August to May.",
+        "They sleep in short glides at dusk, high above the clouds, a few seconds at a time.",
       ],
     },
   ],

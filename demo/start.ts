@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import type { RequestHandler } from "express";
 import { IssuerClient } from "../issuer/client";
 import { type RunningIssuer, startIssuer } from "../issuer/start";
+import type { IssuerStore } from "../issuer/store";
 import { loadMerchantKey } from "../merchant-server/merchant-key";
 import { type RunningMerchant, startMerchant } from "../merchant-server/start";
 import { fail, OpenTabError } from "../shared/errors";
@@ -44,9 +45,12 @@ export interface DemoSite {
   api?: { id: string; url: string };
 }
 
+/** What the issuer's books say, read in-process: for tests that check money end to end. */
+export type IssuerBooks = Pick<IssuerStore, "walletStatement" | "balance" | "audit">;
+
 export interface Demo {
   dataDir: string;
-  issuer: { url: string; adminToken: string };
+  issuer: { url: string; adminToken: string; books: IssuerBooks };
   news: DemoSite;
   second: DemoSite;
   /** Closes the servers and their stores; safe to call twice. */
@@ -222,7 +226,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
 
     return {
       dataDir,
-      issuer: { url: issuer.url, adminToken: secrets.issuerAdminToken },
+      issuer: { url: issuer.url, adminToken: secrets.issuerAdminToken, books: issuer.store },
       news: describe(news, origins[0] ?? "", secrets.merchantAdminTokens[news.merchant] ?? ""),
       second: describe(
         second,

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_ARGS } from "../test/e2e/harness/browser";
 
 /**
  * Smoke test of the built extension in Debian's Chromium: it loads, its service worker starts,
@@ -28,12 +29,7 @@ describe.skipIf(!canRun && !ci)("the built extension in Chromium", () => {
       executablePath: CHROMIUM,
       headless: true,
       args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        ...CHROMIUM_ARGS,
         `--disable-extensions-except=${EXTENSION}`,
         `--load-extension=${EXTENSION}`,
       ],

@@ -11,7 +11,8 @@ const messages: Record<string, string> = {
   payment_declined: "Payment declined. Nothing was charged.",
   approval_timeout: "The payment was not approved in time. Nothing was charged.",
   wallet_timeout: "Your OpenTab wallet did not answer. Please try again.",
-  wallet_not_ready: "Set up your OpenTab wallet first, then try again.",
+  // The content script also answers this when the wallet's worker stopped mid-request.
+  wallet_not_ready: "Your OpenTab wallet did not answer or is not set up yet. Please try again.",
   insufficient_funds: NO_FUNDS,
   tab_limit_exceeded: NO_FUNDS,
   daily_cap_reached: "You have reached the daily spending cap set in your wallet.",
