@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Locator, Page } from "playwright-core";
 import { expect } from "vitest";
 import type { WalletBrowser } from "./browser";
@@ -7,11 +8,12 @@ import type { WalletBrowser } from "./browser";
  * clicks (the data-testid hooks of the extension's UI).
  */
 
+/** How long a page may take to show the worker's answer (vitest polls for 1 s by default). */
+const EVENTUALLY = { timeout: 15_000 };
+
 /** Waits until a locator's text satisfies `match`, then returns the text. */
 export async function textOf(locator: Locator, match: RegExp): Promise<string> {
-  await expect
-    .poll(async () => (await locator.textContent()) ?? "", { timeout: 15_000 })
-    .toMatch(match);
+  await expect.poll(async () => (await locator.textContent()) ?? "", EVENTUALLY).toMatch(match);
   return (await locator.textContent()) ?? "";
 }
 
@@ -34,7 +36,13 @@ export class OptionsPage {
     await fill(this.page, "tab-limit", s.tabLimit);
     await fill(this.page, "daily-cap", s.dailyCap);
     await this.page.getByTestId("save-settings").click();
-    await expect.poll(() => this.page.getByTestId("issuer-url").inputValue()).toBe(s.issuer);
+    // The page shows no "saved" mark, so wait until a fresh load reads the issuer back.
+    await expect
+      .poll(async () => {
+        await this.page.reload();
+        return this.page.getByTestId("issuer-url").inputValue();
+      }, EVENTUALLY)
+      .toBe(s.issuer);
   }
 
   async addRule(merchant: string, perItem: string, perDay: string): Promise<string> {
@@ -49,13 +57,12 @@ export class OptionsPage {
   async exportHistory(): Promise<Record<string, string>[]> {
     await this.page.reload();
     await this.page.getByTestId("export-csv").waitFor();
-    await expect.poll(() => this.page.getByTestId("export-csv").isEnabled()).toBe(true);
+    await expect.poll(() => this.page.getByTestId("export-csv").isEnabled(), EVENTUALLY).toBe(true);
     const [download] = await Promise.all([
       this.page.waitForEvent("download"),
       this.page.getByTestId("export-csv").click(),
     ]);
     const path = await download.path();
-    const { readFile } = await import("node:fs/promises");
     return parseCsv(await readFile(path, "utf8"));
   }
 }
@@ -175,7 +182,7 @@ export class ApprovalWindow {
   /** Waits until the request is shown and the buttons can be used. */
   async ready(): Promise<ApprovalWindow> {
     await this.page.getByTestId("approval-item").waitFor();
-    await expect.poll(() => this.page.getByTestId("approve").isEnabled()).toBe(true);
+    await expect.poll(() => this.page.getByTestId("approve").isEnabled(), EVENTUALLY).toBe(true);
     return this;
   }
 
