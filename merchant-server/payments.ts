@@ -1,5 +1,5 @@
+import { createHash } from "node:crypto";
 import { type ErrorCode, fail } from "../shared/errors";
-import { sha256 } from "../shared/ids";
 import { type VerifiedCertificate, verifyCertificate, verifyReceipt } from "../shared/payment";
 import { checkReceipt, type PricedOffer } from "../shared/rules";
 import type { ReceiptClaims } from "../shared/schemas";
@@ -102,7 +102,10 @@ export class Payments {
       const at = this.#nowSeconds();
       const certificate = await this.#certificate(presented.certificate, at);
       const { claims } = await verifyReceipt(presented.receipt, certificate, at);
-      const payloadHash = await sha256(presented.receipt.split(".")[1] ?? "");
+      // Synchronous: a WebCrypto digest is a thread-pool round trip on every unlock.
+      const payloadHash = createHash("sha256")
+        .update(presented.receipt.split(".")[1] ?? "")
+        .digest("base64url");
       return { certificate, receipt: claims, payloadHash };
     } catch (e: unknown) {
       this.#refused(e);

@@ -42,6 +42,18 @@ interface Queued {
 export class SqliteStore implements MerchantStore {
   readonly #db: Database.Database;
   #queue: Queued[] = [];
+  // The unlock path's statements, prepared once: preparing costs more than running them.
+  readonly #tab: Database.Statement<
+    [string],
+    { currency: string; seq: bigint; cum: bigint; lim: bigint }
+  >;
+  readonly #receipt: Database.Statement<
+    [string, number],
+    { payload_hash: string; grant_token: string }
+  >;
+  readonly #upsertTab: Database.Statement;
+  readonly #advanceTab: Database.Statement;
+  readonly #insertReceipt: Database.Statement;
 
   constructor(path: string) {
     this.#db = new Database(path);
@@ -50,24 +62,23 @@ export class SqliteStore implements MerchantStore {
     this.#db.pragma("busy_timeout = 5000");
     this.#db.defaultSafeIntegers(true);
     this.#db.exec(SCHEMA);
+    this.#tab = this.#db.prepare("SELECT currency, seq, cum, lim FROM tabs WHERE tab = ?");
+    this.#receipt = this.#db.prepare(
+      "SELECT payload_hash, grant_token FROM receipts WHERE tab = ? AND seq = ?",
+    );
+    this.#upsertTab = this.#db.prepare(UPSERT_TAB);
+    this.#advanceTab = this.#db.prepare(ADVANCE_TAB);
+    this.#insertReceipt = this.#db.prepare(INSERT_RECEIPT);
   }
 
   async tab(tab: string): Promise<StoredTab | undefined> {
-    const row = this.#db
-      .prepare<[string], { currency: string; seq: bigint; cum: bigint; lim: bigint }>(
-        "SELECT currency, seq, cum, lim FROM tabs WHERE tab = ?",
-      )
-      .get(tab);
+    const row = this.#tab.get(tab);
     if (!row) return undefined;
     return { tab, currency: row.currency, seq: Number(row.seq), cum: row.cum, limit: row.lim };
   }
 
   async receipt(tab: string, seq: number): Promise<StoredReceipt | undefined> {
-    const row = this.#db
-      .prepare<[string, number], { payload_hash: string; grant_token: string }>(
-        "SELECT payload_hash, grant_token FROM receipts WHERE tab = ? AND seq = ?",
-      )
-      .get(tab, seq);
+    const row = this.#receipt.get(tab, seq);
     return row && { payloadHash: row.payload_hash, grant: row.grant_token };
   }
 
@@ -101,26 +112,27 @@ export class SqliteStore implements MerchantStore {
   #commitOne(r: AcceptedReceipt): CommitOutcome | Error {
     try {
       return this.#db.transaction(() => {
-        this.#db
-          .prepare(UPSERT_TAB)
-          .run(r.tab, r.certificate.currency, r.certificate.limit, r.certificate.token);
-        const moved = this.#db.prepare(ADVANCE_TAB).run(r.seq, r.cum, r.tab, r.prevSeq);
+        this.#upsertTab.run(
+          r.tab,
+          r.certificate.currency,
+          r.certificate.limit,
+          r.certificate.token,
+        );
+        const moved = this.#advanceTab.run(r.seq, r.cum, r.tab, r.prevSeq);
         if (moved.changes === 0) return "conflict" as const;
-        this.#db
-          .prepare(INSERT_RECEIPT)
-          .run(
-            r.tab,
-            r.seq,
-            r.amt,
-            r.cum,
-            r.offer,
-            r.resource,
-            r.certificate.currency,
-            r.payloadHash,
-            r.token,
-            r.grant,
-            r.acceptedAt,
-          );
+        this.#insertReceipt.run(
+          r.tab,
+          r.seq,
+          r.amt,
+          r.cum,
+          r.offer,
+          r.resource,
+          r.certificate.currency,
+          r.payloadHash,
+          r.token,
+          r.grant,
+          r.acceptedAt,
+        );
         return "committed" as const;
       })();
     } catch (e: unknown) {
