@@ -1,8 +1,7 @@
 import type { z } from "zod";
-import { isErrorCode, OpenTabError } from "../shared/errors";
+import { OpenTabError } from "../shared/errors";
 import {
   CloseTabReply,
-  ErrorEnvelope,
   type IssuerJwk,
   JwksReply,
   MerchantRecord,
@@ -18,6 +17,7 @@ import {
 } from "../shared/issuer-api";
 import type { KeyPair, SigningKey } from "../shared/keys";
 import { formatAmount } from "../shared/money";
+import { carriedError, readJson } from "../shared/replies";
 import { signRequest } from "../shared/request";
 import type { PublicJwk } from "../shared/schemas";
 
@@ -285,20 +285,6 @@ export class IssuerClient {
   }
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  try {
-    const text = await response.text();
-    return text.length === 0 ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function toError(status: number, reply: unknown): OpenTabError {
-  const envelope = ErrorEnvelope.safeParse(reply);
-  const error = envelope.success ? envelope.data.error : undefined;
-  if (!error || !isErrorCode(error.code)) {
-    return unavailable(`issuer answered ${status} without an OpenTab error`);
-  }
-  return new OpenTabError(error.code, error.message, error.details);
+  return carriedError(reply) ?? unavailable(`issuer answered ${status} without an OpenTab error`);
 }

@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import { isErrorCode, OpenTabError } from "../shared/errors";
-import { ErrorEnvelope } from "../shared/issuer-api";
+import { OpenTabError } from "../shared/errors";
 import { AccessReply, DiscoveryReply, TabStateReply, UnlockReply } from "../shared/merchant-api";
+import { carriedError, readJson } from "../shared/replies";
 import { type OffersResponse, OffersResponse as OffersSchema } from "../shared/schemas";
 
 /**
@@ -114,26 +114,12 @@ export class MerchantClient {
   }
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  try {
-    const text = await response.text();
-    return text.length === 0 ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function codeOf(reply: unknown): Record<string, unknown> | undefined {
-  const envelope = ErrorEnvelope.safeParse(reply);
-  return envelope.success ? { code: envelope.data.error.code } : undefined;
+  const error = carriedError(reply);
+  return error ? { code: error.code } : undefined;
 }
 
 /** A 4xx without an OpenTab error body (a proxy's page, say) tells nothing: treat as unknown. */
 function refusal(status: number, reply: unknown): OpenTabError {
-  const envelope = ErrorEnvelope.safeParse(reply);
-  const error = envelope.success ? envelope.data.error : undefined;
-  if (!error || !isErrorCode(error.code)) {
-    return unavailable(`merchant answered ${status} without an OpenTab error`);
-  }
-  return new OpenTabError(error.code, error.message, error.details);
+  return carriedError(reply) ?? unavailable(`merchant answered ${status} without an OpenTab error`);
 }
