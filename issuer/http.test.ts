@@ -78,7 +78,9 @@ describe.each<StoreKind>(["sqlite", "postgres"])("issuer HTTP edges over %s", (k
     const huge = await post("/v1/wallet/topups", JSON.stringify({ pad: "x".repeat(70_000) }));
     expect([huge.status, await errorCode(huge)]).toEqual([413, "body_too_large"]);
     const bad = await post("/v1/wallet/topups", JSON.stringify({ amount: 5, currency: "USD" }));
-    expect([bad.status, await errorCode(bad)]).toEqual([400, "invalid_body"]);
+    expect([bad.status, await errorCode(bad)]).toEqual([400, "amount_invalid"]);
+    const shape = await post("/v1/wallet/topups", JSON.stringify({ currency: "USD" }));
+    expect([shape.status, await errorCode(shape)]).toEqual([400, "invalid_body"]);
   });
 
   it("refuses merchant registration without the admin token (admin_token_invalid)", async () => {

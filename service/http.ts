@@ -7,6 +7,7 @@ import express, {
 } from "express";
 import type { z } from "zod";
 import { type ErrorCode, fail, OpenTabError } from "../shared/errors";
+import { schemaErrorCode } from "../shared/schemas";
 import type { Logger } from "./logger";
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -32,7 +33,11 @@ export function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.inf
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = issue && issue.path.length > 0 ? issue.path.join(".") : "body";
-  return fail("invalid_body", `${where}: ${issue?.message ?? "invalid"}`);
+  // A bad amount or currency keeps its own code (protocol §1), whatever field it sits in.
+  return fail(
+    schemaErrorCode(result.error, "invalid_body"),
+    `${where}: ${issue?.message ?? "invalid"}`,
+  );
 }
 
 const bodyParserCodes: Record<string, ErrorCode> = {
