@@ -79,7 +79,10 @@ describe.each<StoreKind>(["sqlite", "postgres"])("issuer HTTP edges over %s", (k
     expect([huge.status, await errorCode(huge)]).toEqual([413, "body_too_large"]);
     const bad = await post("/v1/wallet/topups", JSON.stringify({ amount: 5, currency: "USD" }));
     expect([bad.status, await errorCode(bad)]).toEqual([400, "amount_invalid"]);
-    const shape = await post("/v1/wallet/topups", JSON.stringify({ currency: "USD" }));
+    const shape = await post(
+      "/v1/wallet/topups",
+      JSON.stringify({ amount: "5", currency: "USD", x: 1 }),
+    );
     expect([shape.status, await errorCode(shape)]).toEqual([400, "invalid_body"]);
   });
 
