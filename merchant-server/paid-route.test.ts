@@ -56,12 +56,14 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
     });
   });
 
-  it("lets a paid request through and charges it once, also when retried", async () => {
+  it("lets a paid request through once; the same receipt again buys no second call (seq_reused)", async () => {
     const payment = `${tab.certificate} ${await receipt(1, "10000")}`;
     const first = await call(payment);
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ quote: "Ad astra" });
-    expect((await call(payment)).status).toBe(200);
+    const again = await call(payment);
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: { code: "seq_reused" } });
     expect(await state()).toMatchObject({ seq: 1, cum: 10000n });
   });
 

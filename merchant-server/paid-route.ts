@@ -33,6 +33,12 @@ export function requirePayment(ctx: PaidRouteContext, apiId: string): RequestHan
     if (prepared.payment.receipt.res !== apiId) {
       fail("offer_unknown", "receipt pays for another route");
     }
+
+    // Unlike an unlock, whose replay only returns the grant it already bought, a paid call is
+    // the handler running: one receipt buys exactly one run, so a replay is refused.
+    if (prepared.payment.replay) {
+      fail("seq_reused", "this receipt has already paid for one call; sign the next seq");
+    }
     holdUntilCommitted(res, prepared.commit);
     next();
   };

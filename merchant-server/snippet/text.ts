@@ -1,6 +1,6 @@
 /**
  * What the reader reads for each failure. Codes come from the merchant server, the wallet
- * (docs/protocol.md §6, §9) or the snippet itself (`wallet_timeout`, `payment_failed`).
+ * (docs/protocol.md §6, §7) or the snippet itself (`wallet_timeout`, `payment_failed`).
  */
 
 const NO_FUNDS = "Not enough funds in your OpenTab wallet. Add funds, then try again.";
