@@ -12,19 +12,25 @@ import type { Logger } from "./logger";
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
+type KeepBody = (req: Request, res: Response, body: Buffer) => void;
+
 /**
  * Parses JSON bodies strictly: only `application/json`, only objects and arrays, at most
- * `limit` bytes. A POST with any other content type is refused before its body is read.
+ * `limit` bytes, never compressed (a small gzip body can inflate without bound). A POST with
+ * a body of any other type is refused before it is read; a POST with no body passes.
+ * `keep` sees the exact bytes, for callers that check a signature over them.
  */
-export function jsonBody(limit = DEFAULT_BODY_LIMIT): RequestHandler[] {
+export function jsonBody(limit = DEFAULT_BODY_LIMIT, keep?: KeepBody): RequestHandler[] {
   const requireJson: RequestHandler = (req, _res, next) => {
     if (req.method !== "POST" && req.method !== "PUT") return next();
-    if (!req.is("application/json")) {
+    // req.is answers null when the request has no body at all.
+    if (req.is("application/json") === false) {
       return next(new OpenTabError("unsupported_media_type", "send application/json"));
     }
     next();
   };
-  return [requireJson, express.json({ limit, strict: true, type: "application/json" })];
+  const options = { limit, strict: true, inflate: false, type: "application/json" };
+  return [requireJson, express.json(keep ? { ...options, verify: keep } : options)];
 }
 
 /** Checks a value that crossed a trust boundary; the error names the first bad field. */
@@ -51,10 +57,14 @@ const bodyParserCodes: Record<string, ErrorCode> = {
 
 function toOpenTabError(error: unknown): OpenTabError | undefined {
   if (error instanceof OpenTabError) return error;
-  if (typeof error === "object" && error !== null && "type" in error) {
-    const code = bodyParserCodes[String(error.type)];
-    if (code) return new OpenTabError(code, `request body refused: ${code}`);
-  }
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = "type" in error ? bodyParserCodes[String(error.type)] : undefined;
+  if (code) return new OpenTabError(code, `request body refused: ${code}`);
+  // Express and Node flag what the client got wrong (a bad %-escape in a path, say) with a 4xx
+  // status: still the client's error, never a 500.
+  const status = "status" in error ? Number(error.status) : 0;
+  if (status >= 400 && status < 500)
+    return new OpenTabError("invalid_request", "malformed request");
   return undefined;
 }
 

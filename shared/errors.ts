@@ -6,6 +6,7 @@ export const errorStatus = {
   // request shape
   invalid_json: 400,
   invalid_body: 400,
+  invalid_request: 400,
   unsupported_media_type: 415,
   body_too_large: 413,
   not_found: 404,

@@ -41,6 +41,23 @@ describe("bodies", () => {
     },
   );
 
+  it("refuses a compressed body rather than inflating it (unsupported_media_type)", async () => {
+    const reply = await unchanged(world, () =>
+      send(unlockUrl(world.merchants["daily-planet"]), {
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body: valid,
+      }),
+    );
+    expectRefused(reply, "unsupported_media_type");
+  });
+
+  it("answers a malformed %-escape in a path with 400 on both servers (invalid_request)", async () => {
+    const merchant = world.merchants["daily-planet"].url;
+    for (const url of [`${merchant}/v1/tabs/%ZZ`, `${world.issuer.url}/v1/merchants/%ZZ`]) {
+      expectRefused(await unchanged(world, () => send(url, { method: "GET" })), "invalid_request");
+    }
+  });
+
   it("refuses a 5 MB body before reading it (body_too_large)", async () => {
     const huge = JSON.stringify({
       certificate: tab.certificate,
