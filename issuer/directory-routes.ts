@@ -3,7 +3,7 @@ import { type Request, Router } from "express";
 import { parseBody } from "../service/http";
 import { fail } from "../shared/errors";
 import { MerchantRegistration } from "../shared/issuer-api";
-import { thumbprint } from "../shared/keys";
+import { checkPublicKey, thumbprint } from "../shared/keys";
 import { MerchantId } from "../shared/schemas";
 import type { IssuerContext } from "./context";
 
@@ -46,6 +46,7 @@ export function directoryRoutes(ctx: IssuerContext): Router {
     const keys = await Promise.all(
       body.keys.map(async ({ kty, crv, x, y }) => {
         const jwk = { kty, crv, x, y };
+        await checkPublicKey(jwk, "keys");
         return { kid: await thumbprint(jwk), jwk };
       }),
     );

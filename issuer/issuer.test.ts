@@ -86,6 +86,22 @@ describe.each<StoreKind>(["sqlite", "postgres"])("issuer over %s", (kind) => {
     expect(statement.tabs).toEqual([]);
   });
 
+  it("refuses a tab key that is no point on P-256 (invalid_body) and moves nothing", async () => {
+    const wallet = await fundedWallet(3);
+    const { publicJwk } = await generateSigningKey(true);
+    const offCurve = { ...publicJwk, x: publicJwk.y, y: publicJwk.x };
+    const opening = env.client.openTab(wallet, {
+      merchant: env.shop.id,
+      key: offCurve,
+      limit: USD(1),
+      currency: "USD",
+    });
+    expect(await codeOf(opening)).toBe("invalid_body");
+    const statement = await env.client.statement(wallet);
+    expect(statement.balances[0]).toMatchObject({ available: USD(3), reserved: 0n });
+    expect(statement.tabs).toEqual([]);
+  });
+
   it("lets exactly one of two tab opens racing for the last funds win", async () => {
     const wallet = await fundedWallet(5);
     const results = await Promise.allSettled([

@@ -3,7 +3,7 @@ import { parseBody } from "../service/http";
 import { fail } from "../shared/errors";
 import { randomId } from "../shared/ids";
 import { CloseTabBody, OpenTabBody, RaiseLimitBody } from "../shared/issuer-api";
-import { thumbprint } from "../shared/keys";
+import { checkPublicKey, thumbprint } from "../shared/keys";
 import { parsePositiveAmount } from "../shared/money";
 import type { PublicJwk } from "../shared/schemas";
 import { TabId } from "../shared/schemas";
@@ -53,6 +53,7 @@ export function tabRoutes(ctx: IssuerContext): Router {
   router.post("/v1/tabs", async (req, res) => {
     const body = parseBody(OpenTabBody, req.body);
     const wallet = await authenticateWallet(ctx, req);
+    await checkPublicKey(body.key, "key");
     const merchant = await ctx.store.merchant(body.merchant);
     if (!merchant) fail("merchant_unknown", `no merchant ${body.merchant}`);
     if (merchant.currency !== body.currency) {

@@ -1,4 +1,5 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from "jose";
+import { fail } from "./errors";
 import { PublicJwk } from "./schemas";
 
 export interface SigningKey {
@@ -29,6 +30,18 @@ export async function exportPublicJwk(publicKey: CryptoKey): Promise<PublicJwk> 
 
 export function thumbprint(jwk: PublicJwk): Promise<string> {
   return calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, "sha256");
+}
+
+/**
+ * Refuses a JWK that has the right shape but is no point on P-256 (WebCrypto checks the point
+ * on import): a certificate binding such a key would reserve money no receipt can ever spend.
+ */
+export async function checkPublicKey(jwk: PublicJwk, field: string): Promise<void> {
+  try {
+    await importPublicKey(jwk);
+  } catch {
+    fail("invalid_body", `${field}: not a P-256 public key`);
+  }
 }
 
 const CACHE_LIMIT = 50_000;
