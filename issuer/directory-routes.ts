@@ -24,6 +24,11 @@ export function directoryRoutes(ctx: IssuerContext): Router {
     res.json({ keys: ctx.keys.published(ctx.now()) });
   });
 
+  // What a person who opens the issuer's URL in a browser sees: what this is and where to look.
+  router.get("/", (_req, res) => {
+    res.json({ service: "opentab-issuer", issuer: ctx.url, jwks: "/.well-known/jwks.json" });
+  });
+
   router.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });

@@ -72,9 +72,17 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-demo = await startDemo({
-  dataDir: options.dataDir ?? "./data",
-  ports: { issuer: options.issuerPort, news: options.newsPort, second: options.secondPort },
-});
+try {
+  demo = await startDemo({
+    dataDir: options.dataDir ?? "./data",
+    ports: { issuer: options.issuerPort, news: options.newsPort, second: options.secondPort },
+  });
+} catch (e: unknown) {
+  // A port in use or a data directory registered on other ports: say so, without a stack trace.
+  const reason = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`The demo could not start: ${reason}\n`);
+  process.stderr.write("Free the ports, or start with another --data-dir and other ports.\n");
+  process.exit(1);
+}
 if (signalled) await shutdown(signalled);
 process.stdout.write(banner(demo));

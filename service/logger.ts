@@ -6,24 +6,28 @@ import { type Logger, pino } from "pino";
  */
 export function createLogger(name: string): Logger {
   const quiet = process.env.VITEST !== undefined && process.env.LOG_LEVEL === undefined;
-  return pino({
-    name,
-    level: quiet ? "silent" : (process.env.LOG_LEVEL ?? "info"),
-    redact: {
-      paths: [
-        "req.headers.authorization",
-        'req.headers["opentab-payment"]',
-        "req.headers.cookie",
-        "req.body",
-        "*.certificate",
-        "*.receipt",
-        "*.grant",
-        "*.key",
-        "*.recovery_code",
-      ],
-      censor: "[redacted]",
+  // Logs go to stderr: stdout belongs to what a command prints, e.g. `reconcile --format csv`.
+  return pino(
+    {
+      name,
+      level: quiet ? "silent" : (process.env.LOG_LEVEL ?? "info"),
+      redact: {
+        paths: [
+          "req.headers.authorization",
+          'req.headers["opentab-payment"]',
+          "req.headers.cookie",
+          "req.body",
+          "*.certificate",
+          "*.receipt",
+          "*.grant",
+          "*.key",
+          "*.recovery_code",
+        ],
+        censor: "[redacted]",
+      },
     },
-  });
+    pino.destination(2),
+  );
 }
 
 export type { Logger };
