@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
+import { parseBody } from "../service/http";
+import { fail } from "../shared/errors";
 
 const DAY = 86_400;
 
@@ -35,8 +37,13 @@ export type IssuerConfig = z.output<typeof IssuerConfig>;
 
 /** Reads a JSON config file; relative paths in it are relative to the file. */
 export function loadConfigFile(path: string): IssuerConfigInput {
-  const raw: unknown = JSON.parse(readFileSync(path, "utf8"));
-  const parsed = IssuerConfig.omit({ now: true }).parse(raw);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e: unknown) {
+    fail("invalid_json", `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const parsed = parseBody(IssuerConfig.omit({ now: true }), raw);
   const base = dirname(resolve(path));
   const store =
     parsed.store.kind === "sqlite"

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { IANAZone } from "luxon";
 import { z } from "zod";
+import { parseBody } from "../service/http";
 import { fail } from "../shared/errors";
 import { Currency, MerchantId, Name, Origin, PositiveAmount } from "../shared/schemas";
 
@@ -103,11 +104,7 @@ export function parseConfig(input: MerchantConfigInput): MerchantConfig {
 }
 
 function checkConfig(file: unknown): z.output<typeof MerchantConfigSchema> {
-  const parsed = MerchantConfigSchema.safeParse(file);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const where = issue && issue.path.length > 0 ? issue.path.join(".") : "config";
-  return fail("invalid_body", `merchant config ${where}: ${issue?.message ?? "invalid"}`);
+  return parseBody(MerchantConfigSchema, file);
 }
 
 /** Reads a JSON config file; relative paths in it are relative to the file, not the cwd. */
