@@ -62,7 +62,8 @@ describe.each(STORES)("unlock on %s", (kind) => {
 
   it("refuses a different receipt with a used seq (seq_reused)", async () => {
     await pay();
-    const error = await refusal(pay({ iat: now() - 1 }));
+    // Far enough from the first receipt's iat that a second boundary cannot make them equal.
+    const error = await refusal(pay({ iat: now() - 100 }));
     expect(error.code).toBe("seq_reused");
   });
 
@@ -154,6 +155,8 @@ describe.each(STORES)("unlock on %s", (kind) => {
     const clients = [0, 1, 2, 3].map(() => new MerchantClient(merchant.url));
     // Four wallets race with their own receipt for each of seq 1..50: 200 unlocks. Each
     // resends what the merchant refused as out of order until every receipt has an answer.
+    // One clock reading keeps the wallets' payloads distinct (iat - k).
+    const iat = now();
     let remaining = await Promise.all(
       clients.flatMap((_c, k) =>
         Array.from({ length: 50 }, async (_x, i) => ({
@@ -162,7 +165,7 @@ describe.each(STORES)("unlock on %s", (kind) => {
           receipt: await buildReceipt(limited, {
             seq: i + 1,
             cum: String(250000 * (i + 1)),
-            iat: now() - k,
+            iat: iat - k,
           }),
         })),
       ),
