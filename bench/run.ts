@@ -8,11 +8,18 @@ import { benchSettle, type SettleBench } from "./settle";
 import { benchUnlock, type RateResult } from "./unlock";
 
 /**
- * `npm run bench [-- --quick]`: every figure side by side in one run, the median of several
- * runs, written to bench/results.json and printed as a table.
+ * `npm run bench [-- --quick] [-- --settle-only]`: every figure side by side in one run, the
+ * median of several runs, written to bench/results.json and printed as a table.
+ * `--settle-only` measures settlement alone and writes nothing.
  */
-const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    "settle-only": { type: "boolean", default: false },
+  },
+});
 const quick = values.quick ?? false;
+const settleOnly = values["settle-only"] ?? false;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -59,9 +66,6 @@ function settleFigures(prefix: string, runs: SettleBench[]) {
   };
 }
 
-if (!existsSync(SNIPPET_FILE))
-  throw new Error("run `npm run build` first: the snippet is not built");
-
 const plan = quick
   ? {
       rounds: 3,
@@ -83,17 +87,37 @@ const plan = quick
       settleRuns: 3,
     };
 
+async function settleResults(): Promise<Record<string, number>> {
+  const settle: Record<string, number> = {};
+  for (const [receipts, tabs] of plan.settle) {
+    const label =
+      receipts >= 1_000_000 ? `settle_${receipts / 1_000_000}m` : `settle_${receipts / 1000}k`;
+    Object.assign(settle, settleFigures(label, await benchSettle(receipts, tabs, plan.settleRuns)));
+  }
+  return settle;
+}
+
+function printTable(results: Record<string, unknown>): void {
+  console.table(
+    Object.entries(results)
+      .filter(([, v]) => typeof v !== "object")
+      .map(([figure, value]) => ({ figure, value })),
+  );
+}
+
+if (settleOnly) {
+  printTable(await settleResults());
+  process.exit(0);
+}
+
+if (!existsSync(SNIPPET_FILE))
+  throw new Error("run `npm run build` first: the snippet is not built");
+
 const unlock = await benchUnlock(plan.rounds, plan.tabs, plan.perTab, plan.seconds);
 const unlockFigures = summarise("unlock", unlock.unlock);
 const baselineFigures = summarise("baseline", unlock.baseline);
 const ratio = median(unlock.unlock.map((u, i) => u.rps / (unlock.baseline[i]?.rps ?? Infinity)));
-
-const settle: Record<string, number> = {};
-for (const [receipts, tabs] of plan.settle) {
-  const label =
-    receipts >= 1_000_000 ? `settle_${receipts / 1_000_000}m` : `settle_${receipts / 1000}k`;
-  Object.assign(settle, settleFigures(label, await benchSettle(receipts, tabs, plan.settleRuns)));
-}
+const settle = await settleResults();
 
 const results = {
   measured_at: new Date().toISOString(),
@@ -110,8 +134,4 @@ const results = {
 };
 
 if (!quick) writeFileSync("bench/results.json", `${JSON.stringify(results, null, 2)}\n`);
-console.table(
-  Object.entries(results)
-    .filter(([, v]) => typeof v !== "object")
-    .map(([figure, value]) => ({ figure, value })),
-);
+printTable(results);

@@ -132,7 +132,7 @@ function issuerConfig(dir: string): string {
 }
 
 /** Opens the tabs and stores the receipts once; every measured run starts from a copy of it. */
-async function prepare(
+export async function prepare(
   receipts: number,
   tabCount: number,
 ): Promise<{ dir: string; perTab: number }> {
@@ -164,7 +164,11 @@ async function prepare(
   return { dir, perTab };
 }
 
-async function measure(snapshot: string, perTab: number, tabCount: number): Promise<SettleBench> {
+export async function measure(
+  snapshot: string,
+  perTab: number,
+  tabCount: number,
+): Promise<SettleBench> {
   const dir = tempDir();
   cpSync(snapshot, dir, { recursive: true });
   const issuerChild = spawnChild("bench/issuer-child.ts", [issuerConfig(dir)]);

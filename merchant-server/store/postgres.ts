@@ -2,16 +2,15 @@ import pg from "pg";
 import {
   ADVANCE_TAB,
   type BatchRow,
+  type ClaimedLine,
+  type ClaimRow,
   INSERT_BATCH,
-  INSERT_LINE,
   INSERT_RECEIPT,
-  type LineRow,
-  MARK_RECEIPTS,
   NEWEST_UNBATCHED,
   numbered,
+  OLDEST_UNBATCHED,
   SCHEMA,
   SETTLE_BATCH,
-  SETTLE_LINE,
   type StoredLineRow,
   sortedLines,
   toStoredBatches,
@@ -19,7 +18,6 @@ import {
 } from "./rows";
 import type {
   AcceptedReceipt,
-  BatchLine,
   CommitOutcome,
   MerchantStore,
   SettledStatement,
@@ -145,10 +143,9 @@ export class PostgresStore implements MerchantStore {
   }
 
   async oldestUnbatched(currency: string): Promise<number | undefined> {
-    const { rows } = await this.#pool.query<{ t: string | null }>(
-      "SELECT MIN(accepted_at) AS t FROM receipts WHERE currency = $1 AND bid IS NULL",
-      [currency],
-    );
+    const { rows } = await this.#pool.query<{ t: string | null }>(numbered(OLDEST_UNBATCHED), [
+      currency,
+    ]);
     const t = rows[0]?.t;
     return t == null ? undefined : Number(t);
   }
@@ -156,9 +153,9 @@ export class PostgresStore implements MerchantStore {
   async claimWindow(claim: WindowClaim): Promise<string[]> {
     return this.#transaction(async (db) => {
       await db.query("SELECT pg_advisory_xact_lock($1)", [CLAIM_LOCK]);
-      const { rows } = await db.query<LineRow>(numbered(NEWEST_UNBATCHED), [
-        claim.currency,
+      const { rows } = await db.query<ClaimRow>(numbered(NEWEST_UNBATCHED), [
         claim.end,
+        claim.currency,
       ]);
       const lines = sortedLines(rows);
       const claimed: string[] = [];
@@ -208,15 +205,13 @@ export class PostgresStore implements MerchantStore {
         bid,
       ]);
       if (updated.rowCount === 0) return;
-      for (const [idx, l] of s.lines.entries()) {
-        await db.query(numbered(SETTLE_LINE), [
-          l.paid.toString(),
-          l.status,
-          l.code ?? null,
-          bid,
-          idx,
-        ]);
-      }
+      await db.query(SETTLE_LINES, [
+        bid,
+        s.lines.map((_, idx) => idx),
+        s.lines.map((l) => l.paid.toString()),
+        s.lines.map((l) => l.status),
+        s.lines.map((l) => l.code ?? null),
+      ]);
     });
   }
 
@@ -231,25 +226,38 @@ function isUniqueViolation(e: unknown): boolean {
   return typeof e === "object" && e !== null && "code" in e && e.code === UNIQUE_VIOLATION;
 }
 
+// One statement per part for the lines and one for the tabs, the lines given as arrays: a
+// window of many tabs costs no round trip per tab.
+const INSERT_LINES = `INSERT INTO batch_lines
+  (bid, idx, tab, seq, cum, accepted, certificate, receipt)
+  SELECT $1, v.idx, t.tab, r.seq, r.cum, v.accepted, t.certificate, r.token
+  FROM unnest($2::int[], $3::text[], $4::bigint[], $5::bigint[]) AS v(idx, tab, seq, accepted)
+  JOIN tabs t ON t.tab = v.tab JOIN receipts r ON r.tab = v.tab AND r.seq = v.seq`;
+
+const SETTLE_LINES = `UPDATE batch_lines b SET paid = v.paid, status = v.status, code = v.code
+  FROM unnest($2::int[], $3::bigint[], $4::text[], $5::text[]) AS v(idx, paid, status, code)
+  WHERE b.bid = $1 AND b.idx = v.idx`;
+
+const MARK_TABS = `UPDATE tabs t SET batched_seq = v.seq, batched_cum = v.cum
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(tab, seq, cum) WHERE t.tab = v.tab`;
+
 async function insertBatch(
   db: pg.PoolClient,
   bid: string,
   claim: WindowClaim,
   win: string,
-  lines: BatchLine[],
+  lines: ClaimedLine[],
 ): Promise<void> {
   await db.query(numbered(INSERT_BATCH), [bid, claim.currency, win, claim.windowEnd, claim.end]);
-  for (const [idx, l] of lines.entries()) {
-    await db.query(numbered(INSERT_LINE), [
-      bid,
-      idx,
-      l.tab,
-      l.seq,
-      l.cum.toString(),
-      l.accepted.toString(),
-      l.certificate,
-      l.receipt,
-    ]);
-    await db.query(numbered(MARK_RECEIPTS), [bid, l.tab, l.seq]);
-  }
+  const tabs = lines.map((l) => l.tab);
+  const seqs = lines.map((l) => l.seq);
+  const inserted = await db.query(INSERT_LINES, [
+    bid,
+    lines.map((_, idx) => idx),
+    tabs,
+    seqs,
+    lines.map((l) => l.accepted.toString()),
+  ]);
+  if (inserted.rowCount !== lines.length) throw new Error(`batch ${bid} lost a line on insert`);
+  await db.query(MARK_TABS, [tabs, seqs, lines.map((l) => l.cum.toString())]);
 }

@@ -2,6 +2,11 @@ import type { BatchStatus, StatementLineRecord, StoredBatch } from "./types";
 
 /** The schema and row mapping both stores share; SQLite reads BIGINT as INTEGER affinity. */
 
+/**
+ * A batch line covers a tab's receipts after its previous line, so the tab row records where the
+ * last claimed line ended (`batched_seq`, `batched_cum`): a receipt is unbatched exactly when its
+ * seq is above its tab's `batched_seq`, and no receipt row is written again at settlement.
+ */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tabs (
   tab TEXT PRIMARY KEY,
@@ -9,7 +14,9 @@ CREATE TABLE IF NOT EXISTS tabs (
   lim BIGINT NOT NULL,
   certificate TEXT NOT NULL,
   seq BIGINT NOT NULL,
-  cum BIGINT NOT NULL
+  cum BIGINT NOT NULL,
+  batched_seq BIGINT NOT NULL DEFAULT 0,
+  batched_cum BIGINT NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS receipts (
   tab TEXT NOT NULL,
@@ -23,10 +30,8 @@ CREATE TABLE IF NOT EXISTS receipts (
   token TEXT NOT NULL,
   grant_token TEXT NOT NULL,
   accepted_at BIGINT NOT NULL,
-  bid TEXT,
   PRIMARY KEY (tab, seq)
 );
-CREATE INDEX IF NOT EXISTS receipts_unbatched ON receipts (currency, accepted_at) WHERE bid IS NULL;
 CREATE TABLE IF NOT EXISTS batches (
   bid TEXT PRIMARY KEY,
   currency TEXT NOT NULL,
@@ -61,11 +66,15 @@ CREATE TABLE IF NOT EXISTS batch_lines (
 /** SQLite answers bigint (safe integers on), PostgreSQL a string for BIGINT and SUM. */
 type DbInt = bigint | string | number;
 
-export interface LineRow {
+/** A line as claimed: which receipt it ends at and what it covers, without the tokens. */
+export interface ClaimRow {
   tab: string;
   seq: DbInt;
   cum: DbInt;
   accepted: DbInt;
+}
+
+export interface LineRow extends ClaimRow {
   certificate: string;
   receipt: string;
 }
@@ -102,9 +111,23 @@ export function toLine(row: LineRow) {
   };
 }
 
+export interface ClaimedLine {
+  tab: string;
+  seq: number;
+  cum: bigint;
+  accepted: bigint;
+}
+
 /** Batch lines go in tab order (protocol §2.5), compared by code unit, not by locale. */
-export function sortedLines(rows: LineRow[]) {
-  return rows.map(toLine).sort((a, b) => (a.tab < b.tab ? -1 : a.tab > b.tab ? 1 : 0));
+export function sortedLines(rows: ClaimRow[]): ClaimedLine[] {
+  return rows
+    .map((row) => ({
+      tab: row.tab,
+      seq: Number(row.seq),
+      cum: BigInt(row.cum),
+      accepted: BigInt(row.accepted),
+    }))
+    .sort((a, b) => (a.tab < b.tab ? -1 : a.tab > b.tab ? 1 : 0));
 }
 
 function lineResult(row: StoredLineRow): { result?: StatementLineRecord } {
@@ -154,16 +177,32 @@ export const INSERT_RECEIPT = `INSERT INTO receipts
   (tab, seq, amt, cum, offer, resource, currency, payload_hash, token, grant_token, accepted_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+/** The line keeps its tokens as claimed, so a resubmission sends exactly the same lines. */
 export const INSERT_LINE = `INSERT INTO batch_lines
-  (bid, idx, tab, seq, cum, accepted, certificate, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+  (bid, idx, tab, seq, cum, accepted, certificate, receipt)
+  SELECT ?, ?, t.tab, r.seq, r.cum, ?, t.certificate, r.token
+  FROM tabs t JOIN receipts r ON r.tab = t.tab WHERE t.tab = ? AND r.seq = ?`;
 
-export const NEWEST_UNBATCHED = `WITH newest AS (
-    SELECT tab, MAX(seq) AS seq FROM receipts
-    WHERE currency = ? AND bid IS NULL AND accepted_at < ? GROUP BY tab)
-  SELECT n.tab, n.seq, r.cum, r.token AS receipt, t.certificate,
-    (SELECT SUM(x.amt) FROM receipts x WHERE x.tab = n.tab AND x.bid IS NULL AND x.seq <= n.seq)
-      AS accepted
-  FROM newest n JOIN receipts r ON r.tab = n.tab AND r.seq = n.seq JOIN tabs t ON t.tab = n.tab`;
+/**
+ * Per tab with unbatched receipts: the newest one accepted before the window's end (searched
+ * from the newest down, so usually one row is read), and what the line covers since the tab's
+ * previous line (cum is the running Σ amt, so the difference is the Σ of the covered receipts).
+ * Parameters: end, currency.
+ */
+export const NEWEST_UNBATCHED = `SELECT t.tab, r.seq, r.cum, r.cum - t.batched_cum AS accepted
+  FROM tabs t JOIN receipts r ON r.tab = t.tab AND r.seq = (
+    SELECT x.seq FROM receipts x
+    WHERE x.tab = t.tab AND x.seq > t.batched_seq AND x.accepted_at < ?
+    ORDER BY x.seq DESC LIMIT 1)
+  WHERE t.currency = ? AND t.seq > t.batched_seq`;
+
+/**
+ * A receipt's acceptance time follows its seq (a tab moves to seq n + 1 only after n is
+ * committed), so the oldest unbatched receipt is among each tab's first unbatched one.
+ */
+export const OLDEST_UNBATCHED = `SELECT MIN(r.accepted_at) AS t
+  FROM tabs t JOIN receipts r ON r.tab = t.tab AND r.seq = t.batched_seq + 1
+  WHERE t.currency = ? AND t.seq > t.batched_seq`;
 
 export const SETTLE_BATCH = `UPDATE batches SET status = 'settled', statement = ?, gross = ?, carry_in = ?,
   payout = ?, carry_out = ?, settled_at = ?, last_error = NULL
@@ -172,8 +211,7 @@ export const SETTLE_BATCH = `UPDATE batches SET status = 'settled', statement = 
 export const INSERT_BATCH = `INSERT INTO batches (bid, currency, win, window_end, status, created_at)
   VALUES (?, ?, ?, ?, 'pending', ?)`;
 
-export const MARK_RECEIPTS =
-  "UPDATE receipts SET bid = ? WHERE tab = ? AND seq <= ? AND bid IS NULL";
+export const MARK_BATCHED = "UPDATE tabs SET batched_seq = ?, batched_cum = ? WHERE tab = ?";
 
 export const SETTLE_LINE =
   "UPDATE batch_lines SET paid = ?, status = ?, code = ? WHERE bid = ? AND idx = ?";

@@ -2,12 +2,14 @@ import Database from "better-sqlite3";
 import {
   ADVANCE_TAB,
   type BatchRow,
+  type ClaimedLine,
+  type ClaimRow,
   INSERT_BATCH,
   INSERT_LINE,
   INSERT_RECEIPT,
-  type LineRow,
-  MARK_RECEIPTS,
+  MARK_BATCHED,
   NEWEST_UNBATCHED,
+  OLDEST_UNBATCHED,
   SCHEMA,
   SETTLE_BATCH,
   SETTLE_LINE,
@@ -18,7 +20,6 @@ import {
 } from "./rows";
 import type {
   AcceptedReceipt,
-  BatchLine,
   CommitOutcome,
   MerchantStore,
   SettledStatement,
@@ -150,19 +151,15 @@ export class SqliteStore implements MerchantStore {
   }
 
   async oldestUnbatched(currency: string): Promise<number | undefined> {
-    const row = this.#db
-      .prepare<[string], { t: bigint | null }>(
-        "SELECT MIN(accepted_at) AS t FROM receipts WHERE currency = ? AND bid IS NULL",
-      )
-      .get(currency);
+    const row = this.#db.prepare<[string], { t: bigint | null }>(OLDEST_UNBATCHED).get(currency);
     return row?.t == null ? undefined : Number(row.t);
   }
 
   async claimWindow(claim: WindowClaim): Promise<string[]> {
     return this.#db.transaction(() => {
       const rows = this.#db
-        .prepare<[string, number], LineRow>(NEWEST_UNBATCHED)
-        .all(claim.currency, claim.end);
+        .prepare<[number, string], ClaimRow>(NEWEST_UNBATCHED)
+        .all(claim.end, claim.currency);
       const lines = sortedLines(rows);
       const claimed: string[] = [];
       for (let part = 1; (part - 1) * claim.partSize < lines.length; part++) {
@@ -177,13 +174,14 @@ export class SqliteStore implements MerchantStore {
     })();
   }
 
-  #insertBatch(bid: string, claim: WindowClaim, win: string, lines: BatchLine[]): void {
+  #insertBatch(bid: string, claim: WindowClaim, win: string, lines: ClaimedLine[]): void {
     this.#db.prepare(INSERT_BATCH).run(bid, claim.currency, win, claim.windowEnd, claim.end);
     const line = this.#db.prepare(INSERT_LINE);
-    const mark = this.#db.prepare(MARK_RECEIPTS);
+    const mark = this.#db.prepare(MARK_BATCHED);
     lines.forEach((l, idx) => {
-      line.run(bid, idx, l.tab, l.seq, l.cum, l.accepted, l.certificate, l.receipt);
-      mark.run(bid, l.tab, l.seq);
+      const inserted = line.run(bid, idx, l.accepted, l.tab, l.seq);
+      if (inserted.changes !== 1) throw new Error(`batch ${bid} lost a line on insert`);
+      mark.run(l.seq, l.cum, l.tab);
     });
   }
 

@@ -87,12 +87,21 @@ interface Row {
   bid: string | null;
 }
 
+const column = (row: unknown, name: string): unknown => Reflect.get(Object(row), name);
+
+/**
+ * Each stored receipt with the batch that covers it: the one tab's lines, in seq order, each
+ * cover the receipts after the previous line up to their own seq.
+ */
 function receiptRows(): Row[] {
-  return (sqliteRows(join(dir, "merchant.db")).receipts ?? []).map((row) => {
-    const [seqValue, at, bid] = ["seq", "accepted_at", "bid"].map((c) =>
-      Reflect.get(Object(row), c),
-    );
-    return { seq: Number(seqValue), at: Number(at), bid: typeof bid === "string" ? bid : null };
+  const rows = sqliteRows(join(dir, "merchant.db"));
+  const lines = (rows.batch_lines ?? [])
+    .map((line) => ({ seq: Number(column(line, "seq")), bid: String(column(line, "bid")) }))
+    .sort((a, b) => a.seq - b.seq);
+  return (rows.receipts ?? []).map((row) => {
+    const seq = Number(column(row, "seq"));
+    const covering = lines.find((line) => line.seq >= seq);
+    return { seq, at: Number(column(row, "accepted_at")), bid: covering?.bid ?? null };
   });
 }
 
