@@ -4,7 +4,8 @@ import { checkSettlementLine } from "../../shared/rules";
 import type { ReceiptClaims, StatementLine } from "../../shared/schemas";
 import { type Sql, text } from "../db/types";
 import { account, balance, post } from "../ledger";
-import { lockTab, releaseClosing } from "./tabs";
+import { advanceSettled, postSettlements, type Settlement } from "./postings";
+import { lockTabs, releaseClosing, type TabRecord } from "./tabs";
 
 /** A batch line after its signatures were checked (outside the transaction: crypto is slow). */
 export type PreparedLine =
@@ -57,11 +58,27 @@ async function claimBatch(sql: Sql, input: ClearingInput): Promise<string | unde
   return text(row.statement);
 }
 
-async function clearLine(sql: Sql, input: ClearingInput, l: PreparedLine): Promise<StatementLine> {
+/** A tab as the lines before this one left it, and what it had settled when it was locked. */
+interface TabState {
+  tab: TabRecord;
+  lockedSettled: bigint;
+}
+
+/**
+ * Judges one line against its tab as the earlier lines of this batch left it: a tab named twice
+ * is paid at most up to its newest cum, never twice for the same money.
+ */
+function judgeLine(
+  input: ClearingInput,
+  tabs: Map<string, TabState>,
+  l: PreparedLine,
+  paid: Settlement[],
+): StatementLine {
   if (!l.ok) return line(l, 0n, l.code);
 
-  const tab = await lockTab(sql, l.tab);
-  if (!tab) return line(l, 0n, "tab_unknown");
+  const state = tabs.get(l.tab);
+  if (!state) return line(l, 0n, "tab_unknown");
+  const { tab } = state;
 
   if (tab.tabKid !== l.tabKid) return line(l, 0n, "receipt_key_mismatch");
 
@@ -78,26 +95,29 @@ async function clearLine(sql: Sql, input: ClearingInput, l: PreparedLine): Promi
   if (!verdict.ok) return line(l, 0n, verdict.code);
   if (verdict.pay === 0n) return line(l, 0n);
 
-  // The settled amount only grows, and only from the value this transaction read and locked:
-  // a line can never pay the same money twice.
-  const changed = await sql.run("UPDATE tabs SET settled = ? WHERE id = ? AND settled = ?", [
-    l.cum,
-    tab.id,
-    tab.settled,
-  ]);
-  if (changed !== 1) throw new Error(`tab ${tab.id} changed while its line was cleared`);
-  await post(sql, {
-    kind: "settle",
-    currency: input.currency,
-    amount: verdict.pay,
-    from: account.reserved(tab.wallet, tab.currency),
-    to: account.payable(input.merchant, input.currency),
-    wallet: tab.wallet,
-    merchant: input.merchant,
-    tab: tab.id,
-    at: input.now,
-  });
+  state.tab = { ...tab, settled: l.cum };
+  paid.push({ tab, amount: verdict.pay });
   return line(l, verdict.pay);
+}
+
+/** Locks the batch's tabs, judges every line, then writes what was paid in a few statements. */
+async function clearLines(sql: Sql, input: ClearingInput): Promise<StatementLine[]> {
+  const locked = await lockTabs(
+    sql,
+    input.lines.filter((l) => l.ok).map((l) => l.tab),
+  );
+  const tabs = new Map<string, TabState>();
+  for (const [id, tab] of locked) tabs.set(id, { tab, lockedSettled: tab.settled });
+
+  const paid: Settlement[] = [];
+  const lines = input.lines.map((l) => judgeLine(input, tabs, l, paid));
+
+  const moves = [...tabs.values()]
+    .filter((s) => s.tab.settled !== s.lockedSettled)
+    .map((s) => ({ id: s.tab.id, from: s.lockedSettled, to: s.tab.settled }));
+  await advanceSettled(sql, moves);
+  await postSettlements(sql, paid, input.merchant, input.currency, input.now);
+  return lines;
 }
 
 /**
@@ -119,8 +139,7 @@ export async function clearBatch(
   ]);
   const carryIn = await balance(sql, payable, true);
 
-  const lines: StatementLine[] = [];
-  for (const l of input.lines) lines.push(await clearLine(sql, input, l));
+  const lines = await clearLines(sql, input);
   const gross = lines.reduce((sum, l) => sum + BigInt(l.paid), 0n);
 
   const { payout, remainder } = splitPayout(gross + carryIn, input.currency);

@@ -3,6 +3,7 @@ import type { TabStatus } from "../../shared/issuer-api";
 import { PublicJwk } from "../../shared/schemas";
 import { big, int, type Row, type Sql, text } from "../db/types";
 import { account, post } from "../ledger";
+import { chunks, values } from "./postings";
 
 export interface NewTab {
   id: string;
@@ -51,6 +52,22 @@ export function readTab(row: Row): TabRecord {
 export async function lockTab(sql: Sql, id: string): Promise<TabRecord | undefined> {
   const [row] = await sql.all(`SELECT ${TAB_COLUMNS} FROM tabs WHERE id = ?${sql.forUpdate}`, [id]);
   return row ? readTab(row) : undefined;
+}
+
+/** Reads and locks many tabs, in id order so two batches never wait on each other in a cycle. */
+export async function lockTabs(sql: Sql, ids: string[]): Promise<Map<string, TabRecord>> {
+  const tabs = new Map<string, TabRecord>();
+  for (const chunk of chunks([...new Set(ids)].sort())) {
+    const rows = await sql.all(
+      `SELECT ${TAB_COLUMNS} FROM tabs WHERE id IN (${values(chunk.length, "?")}) ORDER BY id${sql.forUpdate}`,
+      chunk,
+    );
+    for (const row of rows) {
+      const tab = readTab(row);
+      tabs.set(tab.id, tab);
+    }
+  }
+  return tabs;
 }
 
 async function lockWalletTab(sql: Sql, wallet: string, id: string): Promise<TabRecord> {
