@@ -27,13 +27,21 @@ export function chunks<T>(items: T[]): T[][] {
 export const values = (rows: number, row: string) =>
   Array.from({ length: rows }, () => row).join(", ");
 
+/**
+ * `CASE id WHEN ? THEN ? … END` over an `id IN (…)` list: each row is found by its primary key
+ * (a join against a VALUES list makes SQLite scan the table once per listed row).
+ */
+function byId(ids: number): string {
+  return `CASE id ${Array.from({ length: ids }, () => "WHEN ? THEN CAST(? AS BIGINT)").join(" ")} END`;
+}
+
 async function debitReserved(sql: Sql, debits: Map<string, bigint>): Promise<void> {
   for (const chunk of chunks([...debits])) {
+    const amounts = chunk.flat();
     const changed = await sql.run(
-      `UPDATE accounts SET balance = balance - v.column2
-       FROM (VALUES ${values(chunk.length, "(?, CAST(? AS BIGINT))")}) AS v
-       WHERE accounts.id = v.column1 AND accounts.balance >= v.column2`,
-      chunk.flat(),
+      `UPDATE accounts SET balance = balance - ${byId(chunk.length)}
+       WHERE id IN (${values(chunk.length, "?")}) AND balance >= ${byId(chunk.length)}`,
+      [...amounts, ...chunk.map(([id]) => id), ...amounts],
     );
     if (changed !== chunk.length) {
       throw new Error("ledger invariant broken: a reserved account cannot cover its settlement");
@@ -110,10 +118,13 @@ export async function advanceSettled(
 ): Promise<void> {
   for (const chunk of chunks(moves)) {
     const changed = await sql.run(
-      `UPDATE tabs SET settled = v.column2
-       FROM (VALUES ${values(chunk.length, "(?, CAST(? AS BIGINT), CAST(? AS BIGINT))")}) AS v
-       WHERE tabs.id = v.column1 AND tabs.settled = v.column3`,
-      chunk.flatMap((m) => [m.id, m.to, m.from]),
+      `UPDATE tabs SET settled = ${byId(chunk.length)}
+       WHERE id IN (${values(chunk.length, "?")}) AND settled = ${byId(chunk.length)}`,
+      [
+        ...chunk.flatMap((m) => [m.id, m.to]),
+        ...chunk.map((m) => m.id),
+        ...chunk.flatMap((m) => [m.id, m.from]),
+      ],
     );
     if (changed !== chunk.length) throw new Error("a tab changed while its batch was cleared");
   }
