@@ -64,8 +64,11 @@ export class WalletBrowser {
     context.on("page", (page) => void this.#sort(page));
   }
 
-  /** A fresh profile with the built extension loaded; resolves once its worker runs. */
-  static async launch(): Promise<WalletBrowser> {
+  /**
+   * A fresh profile with the built extension loaded; resolves once its worker runs. `args` are
+   * added to Chromium's command line (e.g. a proxy).
+   */
+  static async launch(args: string[] = []): Promise<WalletBrowser> {
     if (!existsSync(join(EXTENSION_DIR, "manifest.json"))) {
       throw new Error(`no built extension in ${EXTENSION_DIR}: run npm run build first`);
     }
@@ -78,6 +81,7 @@ export class WalletBrowser {
         ...CHROMIUM_ARGS,
         `--disable-extensions-except=${EXTENSION_DIR}`,
         `--load-extension=${EXTENSION_DIR}`,
+        ...args,
       ],
     });
     const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker"));

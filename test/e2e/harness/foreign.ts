@@ -6,8 +6,11 @@ import type { Page } from "playwright-core";
  * snippet does (docs/protocol.md §6 window messages), naming a merchant it is not.
  */
 
+// The empty icon keeps the browser from asking for /favicon.ico: the page's document is then the
+// only request its origin should see (test/privacy/extension-hosts.test.ts).
 const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Not the merchant</title></head><body><h1>A page on another origin</h1></body></html>`;
+<link rel="icon" href="data:,"><title>Not the merchant</title></head>
+<body><h1>A page on another origin</h1></body></html>`;
 
 export interface ForeignSite {
   origin: string;
