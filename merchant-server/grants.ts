@@ -3,6 +3,7 @@ import { randomId } from "../shared/ids";
 import type { KeyPair } from "../shared/keys";
 import type { GrantClaims } from "../shared/schemas";
 import { signToken } from "../shared/tokens/sign";
+import type { SignatureEngine } from "../shared/tokens/types";
 import { verifyToken } from "../shared/tokens/verify";
 
 export type GrantTarget = { res: string; scp?: never } | { scp: string; res?: never };
@@ -15,6 +16,7 @@ export class Grants {
   constructor(
     private readonly key: KeyPair,
     private readonly merchant: string,
+    private readonly engine?: SignatureEngine,
   ) {}
 
   sign(
@@ -28,7 +30,7 @@ export class Grants {
       iat: now,
       ...grant,
     };
-    return signToken("grant", claims, this.key);
+    return signToken("grant", claims, this.key, this.engine);
   }
 
   async verify(token: string, now: number): Promise<GrantClaims> {
@@ -38,6 +40,7 @@ export class Grants {
         key,
         audience: this.merchant,
         at: now,
+        engine: this.engine,
       });
       if (claims.iss !== this.merchant) fail("grant_invalid", "grant is from another merchant");
       return claims;

@@ -3,6 +3,7 @@ import { type ErrorCode, fail } from "../shared/errors";
 import { type VerifiedCertificate, verifyCertificate, verifyReceipt } from "../shared/payment";
 import { checkReceipt, type PricedOffer } from "../shared/rules";
 import type { ReceiptClaims } from "../shared/schemas";
+import type { SignatureEngine } from "../shared/tokens/types";
 import type { Catalogue, CatalogueOffer } from "./catalogue";
 import type { Grants } from "./grants";
 import type { IssuerKeys } from "./issuer-keys";
@@ -66,6 +67,7 @@ export interface PaymentsDeps {
   issuerKeys: IssuerKeys;
   grants: Grants;
   metrics: Metrics;
+  signatures: SignatureEngine;
   /** Milliseconds since the epoch. */
   now: () => number;
 }
@@ -101,7 +103,12 @@ export class Payments {
     try {
       const at = this.#nowSeconds();
       const certificate = await this.#certificate(presented.certificate, at);
-      const { claims } = await verifyReceipt(presented.receipt, certificate, at);
+      const { claims } = await verifyReceipt(
+        presented.receipt,
+        certificate,
+        at,
+        this.deps.signatures,
+      );
       // Synchronous: a WebCrypto digest is a thread-pool round trip on every unlock.
       const payloadHash = createHash("sha256")
         .update(presented.receipt.split(".")[1] ?? "")
@@ -124,8 +131,8 @@ export class Payments {
       const oldest = this.#certificates.keys().next().value;
       if (oldest !== undefined) this.#certificates.delete(oldest);
     }
-    const { issuerKeys, merchant } = this.deps;
-    const verified = verifyCertificate(token, issuerKeys.resolve, merchant, at);
+    const { issuerKeys, merchant, signatures } = this.deps;
+    const verified = verifyCertificate(token, issuerKeys.resolve, merchant, at, signatures);
     this.#certificates.set(token, verified);
     verified.catch(() => this.#certificates.delete(token));
     return verified;

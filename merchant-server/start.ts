@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { RequestHandler } from "express";
 import { IssuerClient } from "../issuer/client";
 import { createLogger } from "../service/logger";
+import { nodeSignatures } from "../service/signatures";
 import type { PublicJwk } from "../shared/schemas";
 import { createApp } from "./app";
 import { Catalogue } from "./catalogue";
@@ -69,7 +70,7 @@ export async function startMerchant(
   issuerKeys.startRefreshing(config.issuer.refreshSeconds);
 
   const catalogue = new Catalogue(config.catalogue, config.currency);
-  const grants = new Grants(key, config.merchant);
+  const grants = new Grants(key, config.merchant, nodeSignatures);
   const payments = new Payments({
     merchant: config.merchant,
     origins: config.origins,
@@ -78,6 +79,7 @@ export async function startMerchant(
     issuerKeys,
     grants,
     metrics,
+    signatures: nodeSignatures,
     now,
   });
   const settlement = new Settlement({

@@ -1,6 +1,7 @@
 import { fail, OpenTabError } from "./errors";
 import { importPublicKey, thumbprint } from "./keys";
 import type { CertificateClaims } from "./schemas";
+import type { SignatureEngine } from "./tokens/types";
 import { type KeyResolver, type Verified, verifyToken } from "./tokens/verify";
 
 export interface VerifiedCertificate {
@@ -26,9 +27,13 @@ export async function verifyCertificate(
   issuerKeys: KeyResolver,
   merchant: string,
   at?: number,
+  engine?: SignatureEngine,
 ): Promise<VerifiedCertificate> {
-  const options = at === undefined ? { key: issuerKeys } : { key: issuerKeys, at };
-  const { kid, claims } = await verifyToken("certificate", token, options).catch(renameExpiry);
+  const { kid, claims } = await verifyToken("certificate", token, {
+    key: issuerKeys,
+    at,
+    engine,
+  }).catch(renameExpiry);
   if (claims.aud !== merchant) fail("merchant_mismatch", "certificate is for another merchant");
   return { claims, tabKid: await thumbprint(claims.cnf.jwk), issuerKid: kid };
 }
@@ -41,12 +46,13 @@ export async function verifyReceipt(
   token: unknown,
   certificate: VerifiedCertificate,
   at?: number,
+  engine?: SignatureEngine,
 ): Promise<Verified<"receipt">> {
   const key: KeyResolver = (kid) =>
     kid === certificate.tabKid
       ? importPublicKey(certificate.claims.cnf.jwk)
       : fail("receipt_key_mismatch", "receipt is not signed by its certificate's tab key");
-  const verified = await verifyToken("receipt", token, at === undefined ? { key } : { key, at });
+  const verified = await verifyToken("receipt", token, { key, at, engine });
   if (verified.claims.tab !== certificate.claims.sub) {
     fail("receipt_key_mismatch", "receipt is for another tab than its certificate");
   }

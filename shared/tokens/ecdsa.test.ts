@@ -46,6 +46,15 @@ describe("low-s signatures", () => {
     expect(isLowS("A".repeat(88))).toBe(false);
   });
 
+  it("does not call another spelling of the same signature bytes low-s", async () => {
+    const signature = signatureOf((await sampleToken()).token);
+    const last = signature.at(-1) ?? "";
+    // The last character's four low bits are unused: the next letter decodes to the same bytes.
+    const respelled = `${signature.slice(0, -1)}${String.fromCharCode(last.charCodeAt(0) + 1)}`;
+    expect(isLowS(signature)).toBe(true);
+    expect(isLowS(respelled)).toBe(false);
+  });
+
   it("refuses to flip what is not a 64-byte signature", () => {
     expect(() => flipS("short")).toThrow(TypeError);
   });

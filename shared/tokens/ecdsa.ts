@@ -22,18 +22,34 @@ function toBytes(value: bigint): Uint8Array {
   return bytes;
 }
 
+// 86 base64url characters carry 516 bits for 512: the last character's four low bits are
+// unused, so sixteen spellings decode to the same bytes. Only the canonical one (unused bits
+// zero: A, Q, g or w) is a signature.
+const CANONICAL_LAST = new Set(["A", "Q", "g", "w"]);
+
 function splitSignature(signature: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]{86}$/.test(signature)) return undefined;
-  const raw = base64url.decode(signature);
-  if (raw.length !== 2 * SIZE) return undefined;
-  // 86 characters carry 516 bits for 512: the last character has two unused bits, so four
-  // spellings decode to the same bytes. Only the canonical one (unused bits zero) is a signature.
-  return base64url.encode(raw) === signature ? raw : undefined;
+  if (!/^[A-Za-z0-9_-]{86}$/.test(signature) || !CANONICAL_LAST.has(signature[85] ?? "")) {
+    return undefined;
+  }
+  return base64url.decode(signature);
+}
+
+const HALF_N_BYTES = toBytes(HALF_N);
+
+// Big-endian byte comparison: every receipt and grant passes here, and building two bigints
+// per signature cost more than the rest of the header checks together.
+function atMostHalfN(s: Uint8Array): boolean {
+  for (let i = 0; i < SIZE; i++) {
+    const a = s[i] ?? 0;
+    const b = HALF_N_BYTES[i] ?? 0;
+    if (a !== b) return a < b;
+  }
+  return true;
 }
 
 export function isLowS(signature: string): boolean {
   const raw = splitSignature(signature);
-  return raw !== undefined && toBigInt(raw.subarray(SIZE)) <= HALF_N;
+  return raw !== undefined && atMostHalfN(raw.subarray(SIZE));
 }
 
 /** Rewrites (r, s) as (r, n - s): the signature stays valid, its bytes change. */

@@ -24,3 +24,13 @@ export type ClaimsOf<K extends TokenKind> = z.infer<(typeof tokenKinds)[K]["sche
 
 export const ALGORITHM = "ES256";
 export const CLOCK_TOLERANCE_S = 30;
+
+/**
+ * Computes ES256 over a JWS signing input. Parties default to jose over WebCrypto, which every
+ * runtime has; a Node service may supply node:crypto on libuv's thread pool instead, so its
+ * event loop is not held by the curve arithmetic. Signatures are IEEE P1363 (r || s, 64 bytes).
+ */
+export interface SignatureEngine {
+  sign(signingInput: string, key: CryptoKey): Promise<Uint8Array>;
+  verify(signingInput: string, signature: Uint8Array, key: CryptoKey): Promise<boolean>;
+}
