@@ -5,8 +5,8 @@ import { sha256 } from "../shared/ids";
 import { SettleBody } from "../shared/issuer-api";
 import { importPublicKey } from "../shared/keys";
 import { isWireAmount } from "../shared/money";
-import { verifyCertificate, verifyReceipt } from "../shared/payment";
-import { type BatchClaims, MerchantId, TabId } from "../shared/schemas";
+import { type VerifiedCertificate, verifyCertificate } from "../shared/payment";
+import { type BatchClaims, MerchantId, type ReceiptClaims, TabId } from "../shared/schemas";
 import { signToken } from "../shared/tokens/sign";
 import { type KeyResolver, peekClaims, verifyToken } from "../shared/tokens/verify";
 import type { IssuerContext } from "./context";
@@ -20,13 +20,32 @@ type Line = BatchClaims["lines"][number];
 
 // What a refused line reports about itself comes from the unverified receipt, so it is only
 // echoed when it has the shape of a tab id, a seq and an amount.
-function claimedFacts(receipt: string): { tab: string; seq: number; cum: bigint } {
-  const peek = peekClaims(receipt) ?? {};
+function claimedFacts(peek: Record<string, unknown>): { tab: string; seq: number; cum: bigint } {
   const tab = TabId.safeParse(peek.tab).success ? String(peek.tab) : "";
   const seq =
     typeof peek.seq === "number" && Number.isSafeInteger(peek.seq) && peek.seq > 0 ? peek.seq : 0;
   const cum = typeof peek.cum === "string" && isWireAmount(peek.cum) ? BigInt(peek.cum) : 0n;
   return { tab, seq, cum };
+}
+
+/**
+ * shared/payment.ts `verifyReceipt`, with the tab key imported for this line only and not
+ * cached: a batch names each tab once, so a cache would only hold every key of the batch.
+ */
+async function verifyLineReceipt(
+  token: string,
+  certificate: VerifiedCertificate,
+  at: number,
+): Promise<ReceiptClaims> {
+  const key: KeyResolver = (kid) =>
+    kid === certificate.tabKid
+      ? importPublicKey(certificate.claims.cnf.jwk, false)
+      : fail("receipt_key_mismatch", "receipt is not signed by its certificate's tab key");
+  const { claims } = await verifyToken("receipt", token, { key, at });
+  if (claims.tab !== certificate.claims.sub) {
+    fail("receipt_key_mismatch", "receipt is for another tab than its certificate");
+  }
+  return claims;
 }
 
 /**
@@ -39,13 +58,14 @@ async function prepareLine(
   line: Line,
   now: number,
 ): Promise<PreparedLine> {
-  const facts = claimedFacts(line.receipt);
-  const iat = peekClaims(line.receipt)?.iat;
+  const peek = peekClaims(line.receipt) ?? {};
+  const facts = claimedFacts(peek);
+  const iat = peek.iat;
   const at = typeof iat === "number" && iat < now ? iat : now;
   try {
     const issuerKey: KeyResolver = (kid) => ctx.keys.verificationKey(kid, now);
     const certificate = await verifyCertificate(line.certificate, issuerKey, merchant, at);
-    const { claims } = await verifyReceipt(line.receipt, certificate, at);
+    const claims = await verifyLineReceipt(line.receipt, certificate, at);
     return {
       ok: true,
       tab: claims.tab,

@@ -5,8 +5,8 @@ import type { Logger } from "../service/logger";
 import { fail, OpenTabError } from "../shared/errors";
 import type { KeyPair } from "../shared/keys";
 import type { StatementClaims } from "../shared/schemas";
-import { signToken } from "../shared/tokens/sign";
 import { verifyToken } from "../shared/tokens/verify";
+import { signBatch } from "./batch-token";
 import type { SettlementConfig } from "./config";
 import type { IssuerKeys } from "./issuer-keys";
 import type { Metrics } from "./metrics";
@@ -131,7 +131,7 @@ export class Settlement {
     const { store, metrics, logger } = this.deps;
     const outcome = { bid: batch.bid, currency: batch.currency, win: batch.win };
     try {
-      const { statement } = await this.deps.issuer.settle(await this.#sign(batch));
+      const { statement } = await this.deps.issuer.settle(this.#sign(batch));
       const claims = await this.#verifyStatement(statement, batch);
       await store.settleBatch(batch.bid, {
         token: statement,
@@ -162,10 +162,9 @@ export class Settlement {
   }
 
   /** Signed afresh on each attempt (a batch token lives a day); the lines never change. */
-  #sign(batch: StoredBatch): Promise<string> {
+  #sign(batch: StoredBatch): string {
     const iat = Math.floor(this.deps.now() / 1000);
-    return signToken(
-      "batch",
+    return signBatch(
       {
         iss: this.deps.merchant,
         aud: this.deps.issuerUrl,

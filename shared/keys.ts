@@ -66,8 +66,11 @@ const imported = new Map<string, Promise<CryptoKey>>();
 /**
  * Imports a public key once. Certificates repeat the same tab key on every unlock, so the
  * import (an ASN.1 round trip inside WebCrypto) is paid once per key, not once per receipt.
+ * `cache: false` imports without keeping the key: a settlement batch names each tab once, and
+ * 10,000 cached keys hold about 50 MB of native memory for nothing.
  */
-export function importPublicKey(jwk: PublicJwk): Promise<CryptoKey> {
+export function importPublicKey(jwk: PublicJwk, cache = true): Promise<CryptoKey> {
+  if (!cache) return importPoint(jwk);
   const cacheKey = `${jwk.x}.${jwk.y}`;
   const hit = imported.get(cacheKey);
   if (hit) return hit;
