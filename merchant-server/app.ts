@@ -44,6 +44,9 @@ export function createApp(ctx: AppContext): Express {
         res.setHeader("x-request-id", id);
         return id;
       },
+      // The serializers read three fields of the raw request: the standard wrapper would copy
+      // every header into an object on each request, logged or not.
+      wrapSerializers: false,
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
