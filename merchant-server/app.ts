@@ -1,9 +1,8 @@
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import express, { type Express, type RequestHandler, type Router } from "express";
-import { pinoHttp } from "pino-http";
-import { errorHandler, jsonBody, notFound, parseBody } from "../service/http";
+import { errorHandler, jsonBody, notFound, parseBody, requestLog } from "../service/http";
 import type { Logger } from "../service/logger";
 import { fail, OpenTabError } from "../shared/errors";
 import { AccessBody, PAYMENT_HEADER, UnlockBody } from "../shared/merchant-api";
@@ -36,27 +35,7 @@ export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  app.use(
-    pinoHttp({
-      logger: ctx.logger,
-      genReqId: (_req, res) => {
-        const id = randomUUID();
-        res.setHeader("x-request-id", id);
-        return id;
-      },
-      // The serializers read three fields of the raw request: the standard wrapper would copy
-      // every header into an object on each request, logged or not.
-      wrapSerializers: false,
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          path: req.url.split("?")[0],
-        }),
-        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(ctx.logger));
   app.use(cors(ctx.config.origins));
   app.use(jsonBody());
 
@@ -188,7 +167,7 @@ function digest(text: string): Buffer {
  * The publisher's page may live on another origin than this server: the configured origins may
  * call the public API and send the payment header; the 402 challenge stays readable.
  */
-function cors(origins: readonly string[]): RequestHandler {
+export function cors(origins: readonly string[]): RequestHandler {
   return (req, res, next) => {
     const origin = req.get("origin");
     if (origin === undefined || !origins.includes(origin) || req.path.startsWith("/v1/admin")) {

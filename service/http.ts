@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import express, {
   type ErrorRequestHandler,
   type NextFunction,
@@ -5,6 +6,7 @@ import express, {
   type RequestHandler,
   type Response,
 } from "express";
+import { pinoHttp } from "pino-http";
 import type { z } from "zod";
 import { type ErrorCode, fail, OpenTabError } from "../shared/errors";
 import { schemaErrorCode } from "../shared/schemas";
@@ -31,6 +33,29 @@ export function jsonBody(limit = DEFAULT_BODY_LIMIT, keep?: KeepBody): RequestHa
   };
   const options = { limit, strict: true, inflate: false, type: "application/json" };
   return [requireJson, express.json(keep ? { ...options, verify: keep } : options)];
+}
+
+/** One log line per request with a request id, also sent back as `X-Request-Id`. */
+export function requestLog(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (_req, res) => {
+      const id = randomUUID();
+      res.setHeader("x-request-id", id);
+      return id;
+    },
+    // The serializers read three fields of the raw request: the standard wrapper would copy
+    // every header into an object on each request, logged or not.
+    wrapSerializers: false,
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        path: req.url.split("?")[0],
+      }),
+      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+    },
+  });
 }
 
 /** Checks a value that crossed a trust boundary; the error names the first bad field. */
