@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { Router } from "express";
 import { parseBody } from "../service/http";
+import { nodeSignatures } from "../service/signatures";
 import { fail, OpenTabError } from "../shared/errors";
-import { sha256 } from "../shared/ids";
 import { SettleBody } from "../shared/issuer-api";
 import { importPublicKey } from "../shared/keys";
 import { isWireAmount } from "../shared/money";
@@ -41,7 +42,7 @@ async function verifyLineReceipt(
     kid === certificate.tabKid
       ? importPublicKey(certificate.claims.cnf.jwk, false)
       : fail("receipt_key_mismatch", "receipt is not signed by its certificate's tab key");
-  const { claims } = await verifyToken("receipt", token, { key, at });
+  const { claims } = await verifyToken("receipt", token, { key, at, engine: nodeSignatures });
   if (claims.tab !== certificate.claims.sub) {
     fail("receipt_key_mismatch", "receipt is for another tab than its certificate");
   }
@@ -64,7 +65,13 @@ async function prepareLine(
   const at = typeof iat === "number" && iat < now ? iat : now;
   try {
     const issuerKey: KeyResolver = (kid) => ctx.keys.verificationKey(kid, now);
-    const certificate = await verifyCertificate(line.certificate, issuerKey, merchant, at);
+    const certificate = await verifyCertificate(
+      line.certificate,
+      issuerKey,
+      merchant,
+      at,
+      nodeSignatures,
+    );
     const claims = await verifyLineReceipt(line.receipt, certificate, at);
     return {
       ok: true,
@@ -118,6 +125,16 @@ async function verifyBatch(ctx: IssuerContext, batch: string): Promise<BatchClai
   return claims;
 }
 
+/**
+ * What a resubmission must repeat to get the same statement: the currency and every line, each
+ * hashed as its own JSON value (self-delimiting), never one more 15 MB string of the batch.
+ */
+function batchContentHash(batch: BatchClaims): string {
+  const hash = createHash("sha256").update(JSON.stringify(batch.cur));
+  for (const line of batch.lines) hash.update(JSON.stringify([line.certificate, line.receipt]));
+  return hash.digest("base64url");
+}
+
 function signStatement(ctx: IssuerContext, batch: BatchClaims, body: StatementBody, now: number) {
   return signToken(
     "statement",
@@ -149,7 +166,7 @@ export function settlementRoutes(ctx: IssuerContext): Router {
 
     const now = ctx.now();
     const lines = await prepareLines(ctx, claims.iss, claims.lines, now);
-    const contentHash = await sha256(JSON.stringify({ cur: claims.cur, lines: claims.lines }));
+    const contentHash = batchContentHash(claims);
     const statement = await ctx.store.clearBatch(
       {
         bid: claims.bid,
