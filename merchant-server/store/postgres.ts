@@ -9,6 +9,7 @@ import {
   NEWEST_UNBATCHED,
   numbered,
   OLDEST_UNBATCHED,
+  receiptParams,
   SCHEMA,
   SETTLE_BATCH,
   type StoredLineRow,
@@ -99,32 +100,12 @@ export class PostgresStore implements MerchantStore {
   async commit(r: AcceptedReceipt): Promise<CommitOutcome> {
     try {
       return await this.#transaction(async (db) => {
-        await db.query(numbered(UPSERT_TAB), [
-          r.tab,
-          r.certificate.currency,
-          r.certificate.limit.toString(),
-          r.certificate.token,
-        ]);
-        const moved = await db.query(numbered(ADVANCE_TAB), [
-          r.seq,
-          r.cum.toString(),
-          r.tab,
-          r.prevSeq,
-        ]);
+        // node-postgres sends a bigint as its decimal string.
+        const params = receiptParams(r);
+        await db.query(numbered(UPSERT_TAB), params.upsertTab);
+        const moved = await db.query(numbered(ADVANCE_TAB), params.advanceTab);
         if (moved.rowCount === 0) throw new Conflict();
-        await db.query(numbered(INSERT_RECEIPT), [
-          r.tab,
-          r.seq,
-          r.amt.toString(),
-          r.cum.toString(),
-          r.offer,
-          r.resource,
-          r.certificate.currency,
-          r.payloadHash,
-          r.token,
-          r.grant,
-          r.acceptedAt,
-        ]);
+        await db.query(numbered(INSERT_RECEIPT), params.insertReceipt);
         return "committed" as const;
       });
     } catch (e: unknown) {

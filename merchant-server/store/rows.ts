@@ -1,4 +1,4 @@
-import type { BatchStatus, StatementLineRecord, StoredBatch } from "./types";
+import type { AcceptedReceipt, BatchStatus, StatementLineRecord, StoredBatch } from "./types";
 
 /** The schema and row mapping both stores share; SQLite reads BIGINT as INTEGER affinity. */
 
@@ -215,6 +215,28 @@ export const MARK_BATCHED = "UPDATE tabs SET batched_seq = ?, batched_cum = ? WH
 
 export const SETTLE_LINE =
   "UPDATE batch_lines SET paid = ?, status = ?, code = ? WHERE bid = ? AND idx = ?";
+
+/** The parameters of UPSERT_TAB, ADVANCE_TAB and INSERT_RECEIPT for one accepted receipt. */
+export function receiptParams(r: AcceptedReceipt) {
+  const { certificate: c } = r;
+  return {
+    upsertTab: [r.tab, c.currency, c.limit, c.token],
+    advanceTab: [r.seq, r.cum, r.tab, r.prevSeq],
+    insertReceipt: [
+      r.tab,
+      r.seq,
+      r.amt,
+      r.cum,
+      r.offer,
+      r.resource,
+      c.currency,
+      r.payloadHash,
+      r.token,
+      r.grant,
+      r.acceptedAt,
+    ],
+  };
+}
 
 export const ADVANCE_TAB = "UPDATE tabs SET seq = ?, cum = ? WHERE tab = ? AND seq = ?";
 

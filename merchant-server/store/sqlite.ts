@@ -1,12 +1,11 @@
 import Database from "better-sqlite3";
+import { ReceiptWriter } from "./receipt-writer";
 import {
-  ADVANCE_TAB,
   type BatchRow,
   type ClaimedLine,
   type ClaimRow,
   INSERT_BATCH,
   INSERT_LINE,
-  INSERT_RECEIPT,
   MARK_BATCHED,
   NEWEST_UNBATCHED,
   OLDEST_UNBATCHED,
@@ -16,7 +15,6 @@ import {
   type StoredLineRow,
   sortedLines,
   toStoredBatches,
-  UPSERT_TAB,
 } from "./rows";
 import type {
   AcceptedReceipt,
@@ -29,23 +27,17 @@ import type {
   WindowClaim,
 } from "./types";
 
-interface Queued {
-  receipt: AcceptedReceipt;
-  resolve: (outcome: CommitOutcome) => void;
-  reject: (error: unknown) => void;
-}
-
 /** Page cache (negative: KiB) while settling; SQLite's own default is 2,000 KiB. */
 const SETTLEMENT_CACHE_KIB = -2000;
 
 /**
  * The embedded store: better-sqlite3 in WAL mode with full sync, so an accepted receipt is on
- * disk before its grant is sent. Commits are grouped: every unlock that reaches the queue in
- * one turn of the event loop is written in one transaction, one disk sync for all of them.
+ * disk before its grant is sent. Receipts are written in groups by a thread of their own
+ * (receipt-writer.ts); reads, settlement and reconciliation use this connection.
  */
 export class SqliteStore implements MerchantStore {
   readonly #db: Database.Database;
-  #queue: Queued[] = [];
+  readonly #writer: ReceiptWriter;
   // The unlock path's statements, prepared once: preparing costs more than running them.
   readonly #tab: Database.Statement<
     [string],
@@ -55,9 +47,6 @@ export class SqliteStore implements MerchantStore {
     [string, number],
     { payload_hash: string; grant_token: string }
   >;
-  readonly #upsertTab: Database.Statement;
-  readonly #advanceTab: Database.Statement;
-  readonly #insertReceipt: Database.Statement;
 
   constructor(path: string) {
     this.#db = new Database(path);
@@ -70,9 +59,7 @@ export class SqliteStore implements MerchantStore {
     this.#receipt = this.#db.prepare(
       "SELECT payload_hash, grant_token FROM receipts WHERE tab = ? AND seq = ?",
     );
-    this.#upsertTab = this.#db.prepare(UPSERT_TAB);
-    this.#advanceTab = this.#db.prepare(ADVANCE_TAB);
-    this.#insertReceipt = this.#db.prepare(INSERT_RECEIPT);
+    this.#writer = new ReceiptWriter(path);
   }
 
   async tab(tab: string): Promise<StoredTab | undefined> {
@@ -87,61 +74,7 @@ export class SqliteStore implements MerchantStore {
   }
 
   commit(receipt: AcceptedReceipt): Promise<CommitOutcome> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ receipt, resolve, reject });
-      if (this.#queue.length === 1) setImmediate(() => this.#flush());
-    });
-  }
-
-  #flush(): void {
-    const group = this.#queue;
-    this.#queue = [];
-    const results: (CommitOutcome | Error)[] = [];
-    try {
-      this.#db.transaction(() => {
-        for (const { receipt } of group) results.push(this.#commitOne(receipt));
-      })();
-    } catch (e: unknown) {
-      for (const item of group) item.reject(e);
-      return;
-    }
-    group.forEach((item, i) => {
-      const result = results[i];
-      if (result instanceof Error || result === undefined) item.reject(result);
-      else item.resolve(result);
-    });
-  }
-
-  // A savepoint per receipt: one that fails leaves the others of its group committed.
-  #commitOne(r: AcceptedReceipt): CommitOutcome | Error {
-    try {
-      return this.#db.transaction(() => {
-        this.#upsertTab.run(
-          r.tab,
-          r.certificate.currency,
-          r.certificate.limit,
-          r.certificate.token,
-        );
-        const moved = this.#advanceTab.run(r.seq, r.cum, r.tab, r.prevSeq);
-        if (moved.changes === 0) return "conflict" as const;
-        this.#insertReceipt.run(
-          r.tab,
-          r.seq,
-          r.amt,
-          r.cum,
-          r.offer,
-          r.resource,
-          r.certificate.currency,
-          r.payloadHash,
-          r.token,
-          r.grant,
-          r.acceptedAt,
-        );
-        return "committed" as const;
-      })();
-    } catch (e: unknown) {
-      return e instanceof Error ? e : new Error(String(e));
-    }
+    return this.#writer.commit(receipt);
   }
 
   async lastWindowEnd(currency: string): Promise<number | undefined> {
@@ -245,6 +178,7 @@ export class SqliteStore implements MerchantStore {
   }
 
   async close(): Promise<void> {
+    await this.#writer.close();
     this.#db.close();
   }
 }
