@@ -46,6 +46,20 @@ export interface SettlementDeps {
   now: () => number;
 }
 
+/** A batch as submitted: which receipt each line ends at, without the tokens. */
+interface SentBatch {
+  bid: string;
+  currency: string;
+  win: string;
+  lines: { tab: string; seq: number; cum: bigint }[];
+}
+
+const outcome = (batch: SentBatch) => ({
+  bid: batch.bid,
+  currency: batch.currency,
+  win: batch.win,
+});
+
 /**
  * The same batch id as shared/ids.ts `batchId`, computed synchronously so a window's batches
  * can be claimed inside one SQLite transaction (better-sqlite3 transactions cannot await).
@@ -123,15 +137,33 @@ export class Settlement {
   async #submitPending(): Promise<SettlementRun> {
     const pending = await this.deps.store.pendingBatches();
     const batches: BatchOutcome[] = [];
-    for (const batch of pending) batches.push(await this.#submit(batch));
+    // A batch leaves the list as it is sent, so its tokens (15 MB for 10,000 lines) are garbage
+    // while the issuer answers and before the next batch is signed.
+    for (let batch = pending.shift(); batch; batch = pending.shift()) {
+      batches.push(await this.#submit(batch));
+    }
     return { batches };
   }
 
-  async #submit(batch: StoredBatch): Promise<BatchOutcome> {
-    const { store, metrics, logger } = this.deps;
-    const outcome = { bid: batch.bid, currency: batch.currency, win: batch.win };
+  /** Signs the batch and keeps only what checking the statement needs, not the tokens. */
+  #submit(batch: StoredBatch): Promise<BatchOutcome> {
+    const sent: SentBatch = {
+      bid: batch.bid,
+      currency: batch.currency,
+      win: batch.win,
+      lines: batch.lines.map(({ tab, seq, cum }) => ({ tab, seq, cum })),
+    };
     try {
-      const { statement } = await this.deps.issuer.settle(this.#sign(batch));
+      return this.#send(sent, this.#sign(batch));
+    } catch (e: unknown) {
+      return this.#stillPending(sent, e);
+    }
+  }
+
+  async #send(batch: SentBatch, token: string): Promise<BatchOutcome> {
+    const { store, metrics, logger } = this.deps;
+    try {
+      const { statement } = await this.deps.issuer.settle(token);
       const claims = await this.#verifyStatement(statement, batch);
       await store.settleBatch(batch.bid, {
         token: statement,
@@ -149,16 +181,21 @@ export class Settlement {
       metrics.batches.inc({ outcome: "settled" });
       logger.info({ bid: batch.bid, lines: batch.lines.length }, "batch settled");
       const settled = { payout: BigInt(claims.payout), carryOut: BigInt(claims.carry_out) };
-      return { ...outcome, status: "settled", ...settled };
+      return { ...outcome(batch), status: "settled", ...settled };
     } catch (e: unknown) {
-      // A timeout or an unreadable answer is an unknown outcome, never a failure: the batch
-      // stays pending and goes again with the same id and lines.
-      const code = e instanceof OpenTabError ? e.code : "issuer_unavailable";
-      await store.recordSubmitError(batch.bid, code);
-      metrics.batches.inc({ outcome: code === "issuer_unavailable" ? "unknown" : "refused" });
-      logger.warn({ bid: batch.bid, code }, "batch still pending");
-      return { ...outcome, status: "pending", error: code };
+      return this.#stillPending(batch, e);
     }
+  }
+
+  // A timeout or an unreadable answer is an unknown outcome, never a failure: the batch stays
+  // pending and goes again with the same id and lines.
+  async #stillPending(batch: SentBatch, e: unknown): Promise<BatchOutcome> {
+    const { store, metrics, logger } = this.deps;
+    const code = e instanceof OpenTabError ? e.code : "issuer_unavailable";
+    await store.recordSubmitError(batch.bid, code);
+    metrics.batches.inc({ outcome: code === "issuer_unavailable" ? "unknown" : "refused" });
+    logger.warn({ bid: batch.bid, code }, "batch still pending");
+    return { ...outcome(batch), status: "pending", error: code };
   }
 
   /** Signed afresh on each attempt (a batch token lives a day); the lines never change. */
@@ -179,7 +216,7 @@ export class Settlement {
     );
   }
 
-  async #verifyStatement(token: string, batch: StoredBatch): Promise<StatementClaims> {
+  async #verifyStatement(token: string, batch: SentBatch): Promise<StatementClaims> {
     const { claims } = await verifyToken("statement", token, {
       key: this.deps.issuerKeys.resolve,
       audience: this.deps.merchant,
