@@ -15,8 +15,9 @@ export function createApp(ctx: IssuerContext): Express {
   app.disable("x-powered-by");
   app.set("query parser", "simple");
   app.use(ctx.metrics.observe);
+  // A batch carries its own signature: no copy of its up to 16 MiB of raw bytes is kept.
+  app.use("/v1/settlements", jsonBody(SETTLEMENT_BODY_LIMIT));
   // Wallet requests sign their exact body bytes, so the parser keeps them.
-  app.use("/v1/settlements", jsonBody(SETTLEMENT_BODY_LIMIT, keepRawBody));
   app.use(jsonBody(DEFAULT_BODY_LIMIT, keepRawBody));
   app.use(directoryRoutes(ctx));
   app.use(walletRoutes(ctx));

@@ -165,6 +165,10 @@ export class SqliteStore implements MerchantStore {
   }
 
   async settleBatch(bid: string, s: SettledStatement): Promise<void> {
+    this.#lean(() => this.#settle(bid, s));
+  }
+
+  #settle(bid: string, s: SettledStatement): void {
     this.#db.transaction(() => {
       const updated = this.#db
         .prepare(SETTLE_BATCH)
