@@ -18,26 +18,35 @@ type Result = CommitOutcome | { error: string };
  * A receipt's promise settles only after its transaction is on disk.
  */
 export class ReceiptWriter {
-  readonly #worker: Worker;
+  readonly #path: string;
+  #thread: Worker | undefined;
   #waiting: Queued[] = [];
   #writing: Queued[] = [];
   #failed: Error | undefined;
 
   constructor(path: string) {
-    this.#worker = new Worker(new URL("./receipt-writer.worker.js", import.meta.url), {
+    this.#path = path;
+  }
+
+  // Started at the first receipt: a process that only settles or reports never pays for the
+  // thread and the second SQLite connection.
+  get #worker(): Worker {
+    if (this.#thread) return this.#thread;
+    const worker = new Worker(new URL("./receipt-writer.worker.js", import.meta.url), {
       workerData: {
-        path,
+        path: this.#path,
         upsertTab: UPSERT_TAB,
         advanceTab: ADVANCE_TAB,
         insertReceipt: INSERT_RECEIPT,
       },
     });
-    this.#worker.on("message", (results: Result[]) => this.#written(results));
+    worker.on("message", (results: Result[]) => this.#written(results));
     // A writer that died takes its group with it: those unlocks fail, none is half-stored
     // (the transaction either committed before the reply or not at all).
-    this.#worker.on("error", (error) => this.#fail(error));
-    this.#worker.on("exit", (code) => this.#fail(new Error(`receipt writer exited (${code})`)));
-    this.#worker.unref();
+    worker.on("error", (error) => this.#fail(error));
+    worker.on("exit", (code) => this.#fail(new Error(`receipt writer exited (${code})`)));
+    this.#thread = worker;
+    return worker;
   }
 
   commit(receipt: AcceptedReceipt): Promise<CommitOutcome> {
@@ -76,10 +85,11 @@ export class ReceiptWriter {
 
   /** Waits for the group being written, then stops the thread. */
   async close(): Promise<void> {
-    while (this.#writing.length > 0 && !this.#failed) {
-      await new Promise((resolve) => this.#worker.once("message", resolve));
+    const thread = this.#thread;
+    while (thread && this.#writing.length > 0 && !this.#failed) {
+      await new Promise((resolve) => thread.once("message", resolve));
     }
     this.#failed ??= new Error("receipt writer is closed");
-    await this.#worker.terminate();
+    await thread?.terminate();
   }
 }
