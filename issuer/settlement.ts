@@ -1,7 +1,7 @@
-import { createHash, KeyObject, verify } from "node:crypto";
+import { createHash } from "node:crypto";
 import { Router } from "express";
 import { parseBody } from "../service/http";
-import { nodeSignatures } from "../service/signatures";
+import { nodeSignatures, threadPoolSignatures } from "../service/signatures";
 import { fail, OpenTabError } from "../shared/errors";
 import { SettleBody } from "../shared/issuer-api";
 import { importPublicKey } from "../shared/keys";
@@ -9,7 +9,6 @@ import { isWireAmount } from "../shared/money";
 import { type VerifiedCertificate, verifyCertificate } from "../shared/payment";
 import { type BatchClaims, MerchantId, type ReceiptClaims, TabId } from "../shared/schemas";
 import { signToken } from "../shared/tokens/sign";
-import type { SignatureEngine } from "../shared/tokens/types";
 import { type KeyResolver, peekClaims, verifyToken } from "../shared/tokens/verify";
 import type { IssuerContext } from "./context";
 import type { PreparedLine, StatementBody } from "./store";
@@ -19,23 +18,6 @@ export const MAX_LINES = 10_000;
 const STATEMENT_TTL_S = 400 * 86_400;
 
 type Line = BatchClaims["lines"][number];
-
-/**
- * A batch's 20,000 signature checks on libuv's thread pool: they run on another core while this
- * thread imports keys and reads claims of the next lines (service/signatures.ts checks on the
- * calling thread, which suits one receipt per request). Signing stays as it is.
- */
-const threadPool: SignatureEngine = {
-  sign: nodeSignatures.sign,
-  verify: (input, signature, key) =>
-    new Promise((resolve) => {
-      const options = { key: KeyObject.from(key), dsaEncoding: "ieee-p1363" } as const;
-      // A signature OpenSSL cannot even parse is an invalid one, not a server fault.
-      verify("sha256", Buffer.from(input), options, signature, (error, valid) =>
-        resolve(!error && valid),
-      );
-    }),
-};
 
 // What a refused line reports about itself comes from the unverified receipt, so it is only
 // echoed when it has the shape of a tab id, a seq and an amount.
@@ -60,7 +42,7 @@ async function verifyLineReceipt(
     kid === certificate.tabKid
       ? importPublicKey(certificate.claims.cnf.jwk, false)
       : fail("receipt_key_mismatch", "receipt is not signed by its certificate's tab key");
-  const { claims } = await verifyToken("receipt", token, { key, at, engine: threadPool });
+  const { claims } = await verifyToken("receipt", token, { key, at, engine: threadPoolSignatures });
   if (claims.tab !== certificate.claims.sub) {
     fail("receipt_key_mismatch", "receipt is for another tab than its certificate");
   }
@@ -88,7 +70,7 @@ async function prepareLine(
       issuerKey,
       merchant,
       at,
-      threadPool,
+      threadPoolSignatures,
     );
     const claims = await verifyLineReceipt(line.receipt, certificate, at);
     return {
@@ -136,7 +118,12 @@ async function verifyBatch(ctx: IssuerContext, batch: string): Promise<BatchClai
     const found = keys.find((k) => k.kid === kid);
     return found ? importPublicKey(found.jwk) : undefined;
   };
-  const { claims } = await verifyToken("batch", batch, { key, audience: ctx.url, at: ctx.now() });
+  const { claims } = await verifyToken("batch", batch, {
+    key,
+    audience: ctx.url,
+    at: ctx.now(),
+    engine: nodeSignatures,
+  });
   if (claims.lines.length > MAX_LINES) {
     fail("batch_too_large", `a batch holds at most ${MAX_LINES} lines`);
   }

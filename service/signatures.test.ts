@@ -4,7 +4,7 @@ import { generateSigningKey } from "../shared/keys";
 import { isLowS } from "../shared/tokens/ecdsa";
 import { signToken } from "../shared/tokens/sign";
 import { verifyToken } from "../shared/tokens/verify";
-import { nodeSignatures } from "./signatures";
+import { nodeSignatures, threadPoolSignatures } from "./signatures";
 
 const iat = Math.floor(Date.now() / 1000);
 const claims = {
@@ -42,5 +42,24 @@ describe("ES256 through node:crypto", () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenTabError);
     expect(error).toMatchObject({ code: "token_signature_invalid" });
+  });
+
+  it("checks a signing input larger than a megabyte, as a settlement batch is", async () => {
+    const key = await generateSigningKey();
+    const input = "a".repeat(3_000_000);
+    const signature = await nodeSignatures.sign(input, key.privateKey);
+    await expect(nodeSignatures.verify(input, signature, key.publicKey)).resolves.toBe(true);
+    await expect(nodeSignatures.verify(`${input}b`, signature, key.publicKey)).resolves.toBe(false);
+  });
+
+  it("gives the same answers on the thread pool", async () => {
+    const key = await generateSigningKey();
+    const signature = await threadPoolSignatures.sign("input", key.privateKey);
+    await expect(threadPoolSignatures.verify("input", signature, key.publicKey)).resolves.toBe(
+      true,
+    );
+    await expect(threadPoolSignatures.verify("other", signature, key.publicKey)).resolves.toBe(
+      false,
+    );
   });
 });
