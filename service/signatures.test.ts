@@ -62,4 +62,17 @@ describe("ES256 through node:crypto", () => {
       false,
     );
   });
+
+  it("checks with an ECDSA public key only, as jose does", async () => {
+    const key = await generateSigningKey();
+    const signature = await nodeSignatures.sign("input", key.privateKey);
+    const ecdh = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, [
+      "deriveBits",
+    ]);
+    await expect(nodeSignatures.verify("input", signature, key.privateKey)).resolves.toBe(false);
+    await expect(nodeSignatures.verify("input", signature, ecdh.publicKey)).resolves.toBe(false);
+    await expect(nodeSignatures.sign("input", key.publicKey)).rejects.toMatchObject({
+      code: "token_key_unknown",
+    });
+  });
 });

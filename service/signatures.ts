@@ -6,12 +6,15 @@ import type { SignatureEngine } from "../shared/tokens/types";
 // what node:crypto does for the same signature (measured for the unlock path).
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 
-function keyObject(key: CryptoKey): KeyObject {
+// The same key rules jose applies: an ECDSA key on P-256, of the type the operation needs.
+function keyObject(key: CryptoKey, type: "public" | "private"): KeyObject {
+  if (key.algorithm.name !== "ECDSA" || key.type !== type) {
+    fail("token_key_unknown", `an ES256 ${type} key must be an ECDSA key`);
+  }
   const cached = keyObjects.get(key);
   if (cached) return cached;
   const object = KeyObject.from(key);
-  const details = object.asymmetricKeyDetails;
-  if (object.asymmetricKeyType !== "ec" || details?.namedCurve !== "prime256v1") {
+  if (object.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
     fail("token_key_unknown", "an ES256 key must be on P-256");
   }
   keyObjects.set(key, object);
@@ -27,13 +30,13 @@ const SLICE = 1 << 20;
 function verifyInSlices(input: string, signature: Uint8Array, key: CryptoKey): boolean {
   const verifier = createVerify("sha256");
   for (let at = 0; at < input.length; at += SLICE) verifier.update(input.slice(at, at + SLICE));
-  return verifier.verify({ key: keyObject(key), dsaEncoding: P1363 }, signature);
+  return verifier.verify({ key: keyObject(key, "public"), dsaEncoding: P1363 }, signature);
 }
 
 /** ES256 through node:crypto on the calling thread; P1363 signatures, as JWS carries them. */
 export const nodeSignatures: SignatureEngine = {
   sign: async (input, key) =>
-    sign("sha256", Buffer.from(input), { key: keyObject(key), dsaEncoding: P1363 }),
+    sign("sha256", Buffer.from(input), { key: keyObject(key, "private"), dsaEncoding: P1363 }),
   verify: async (input, signature, key) => {
     // A signature OpenSSL cannot even parse is an invalid one, not a server fault.
     try {
@@ -41,7 +44,7 @@ export const nodeSignatures: SignatureEngine = {
       return verify(
         "sha256",
         Buffer.from(input),
-        { key: keyObject(key), dsaEncoding: P1363 },
+        { key: keyObject(key, "public"), dsaEncoding: P1363 },
         signature,
       );
     } catch {
@@ -59,7 +62,7 @@ export const threadPoolSignatures: SignatureEngine = {
   sign: nodeSignatures.sign,
   verify: (input, signature, key) =>
     new Promise((resolve) => {
-      const options = { key: keyObject(key), dsaEncoding: P1363 } as const;
+      const options = { key: keyObject(key, "public"), dsaEncoding: P1363 } as const;
       verify("sha256", Buffer.from(input), options, signature, (error, valid) =>
         resolve(!error && valid),
       );

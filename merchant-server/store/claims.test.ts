@@ -90,4 +90,27 @@ describe.each(STORES)("window claims on %s", (kind) => {
     expect(await store.oldestUnbatched("USD")).toBeUndefined();
     expect(await store.claimWindow(claim(20_000, "w3"))).toEqual([]);
   });
+
+  it("claims windows while receipts keep arriving, and every accepted amount is in one line", async () => {
+    const tabs = Array.from({ length: 10 }, (_x, i) => `tab_busy_${i}`);
+    const arriving = (async () => {
+      for (let seq = 1; seq <= 30; seq++) {
+        await Promise.all(tabs.map((tab) => accept(store, tab, seq, 100_000 + seq)));
+      }
+    })();
+    const claimed: string[] = [];
+    for (let w = 1; w <= 30; w++) {
+      claimed.push(...(await store.claimWindow(claim(100_000 + w, `busy${w}`))));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await arriving;
+    claimed.push(...(await store.claimWindow(claim(200_000, "busy-last"))));
+    const lines = (await store.pendingBatches())
+      .filter((b) => claimed.includes(b.bid))
+      .flatMap((b) => b.lines);
+    for (const tab of tabs) {
+      const sum = lines.filter((l) => l.tab === tab).reduce((total, l) => total + l.accepted, 0n);
+      expect(sum).toBe(30n * AMT);
+    }
+  });
 });

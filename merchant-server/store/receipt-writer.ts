@@ -22,14 +22,15 @@ export class ReceiptWriter {
   #thread: Worker | undefined;
   #waiting: Queued[] = [];
   #writing: Queued[] = [];
-  #failed: Error | undefined;
+  #closed = false;
+  #drained: (() => void)[] = [];
 
   constructor(path: string) {
     this.#path = path;
   }
 
-  // Started at the first receipt: a process that only settles or reports never pays for the
-  // thread and the second SQLite connection.
+  // Started at the first receipt, and again after a thread that died: a process that only settles
+  // or reports never pays for the thread and its SQLite connection.
   get #worker(): Worker {
     if (this.#thread) return this.#thread;
     const worker = new Worker(new URL("./receipt-writer.worker.js", import.meta.url), {
@@ -41,16 +42,17 @@ export class ReceiptWriter {
       },
     });
     worker.on("message", (results: Result[]) => this.#written(results));
-    // A writer that died takes its group with it: those unlocks fail, none is half-stored
-    // (the transaction either committed before the reply or not at all).
-    worker.on("error", (error) => this.#fail(error));
-    worker.on("exit", (code) => this.#fail(new Error(`receipt writer exited (${code})`)));
+    // A thread that died takes its group with it: those unlocks fail, none is half-stored (the
+    // group's transaction committed before the answer or not at all). The next receipt starts a
+    // new thread.
+    worker.on("error", (error) => this.#lost(worker, error));
+    worker.on("exit", (code) => this.#lost(worker, new Error(`receipt writer exited (${code})`)));
     this.#thread = worker;
     return worker;
   }
 
   commit(receipt: AcceptedReceipt): Promise<CommitOutcome> {
-    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#closed) return Promise.reject(new Error("receipt writer is closed"));
     return new Promise((resolve, reject) => {
       this.#waiting.push({ receipt, resolve, reject });
       if (this.#writing.length === 0) this.#send();
@@ -60,8 +62,9 @@ export class ReceiptWriter {
   #send(): void {
     this.#writing = this.#waiting;
     this.#waiting = [];
-    this.#worker.ref();
-    this.#worker.postMessage(this.#writing.map((q) => receiptParams(q.receipt)));
+    const worker = this.#worker;
+    worker.ref();
+    worker.postMessage(this.#writing.map((q) => receiptParams(q.receipt)));
   }
 
   #written(results: Result[]): void {
@@ -73,23 +76,31 @@ export class ReceiptWriter {
       else item.reject(new Error(result?.error ?? "receipt writer answered short"));
     });
     if (this.#waiting.length > 0) this.#send();
-    else this.#worker.unref();
+    else this.#idle();
   }
 
-  #fail(error: Error): void {
-    this.#failed ??= error;
+  #lost(worker: Worker, error: Error): void {
+    if (this.#thread !== worker) return;
+    this.#thread = undefined;
     for (const item of [...this.#writing, ...this.#waiting]) item.reject(error);
     this.#writing = [];
     this.#waiting = [];
+    this.#idle();
   }
 
-  /** Waits for the group being written, then stops the thread. */
+  #idle(): void {
+    this.#thread?.unref();
+    for (const resolve of this.#drained.splice(0)) resolve();
+  }
+
+  /** Refuses new receipts, waits for those already handed over, then stops the thread. */
   async close(): Promise<void> {
-    const thread = this.#thread;
-    while (thread && this.#writing.length > 0 && !this.#failed) {
-      await new Promise((resolve) => thread.once("message", resolve));
+    this.#closed = true;
+    if (this.#writing.length > 0) {
+      await new Promise<void>((resolve) => this.#drained.push(resolve));
     }
-    this.#failed ??= new Error("receipt writer is closed");
+    const thread = this.#thread;
+    this.#thread = undefined;
     await thread?.terminate();
   }
 }

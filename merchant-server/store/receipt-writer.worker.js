@@ -24,19 +24,31 @@ const commitOne = db.transaction((r) => {
   return "committed";
 });
 
-const commitGroup = db.transaction((/** @type {unknown[]} */ group) =>
-  group.map((r) => {
-    try {
-      return commitOne(r);
-    } catch (e) {
-      return { error: e instanceof Error ? e.message : String(e) };
+// A group that failed as a whole (a full disk rolls back the enclosing transaction, not just
+// the savepoint) answers an error for every receipt from there on and runs none of them: what
+// follows would otherwise commit one by one while the caller hears that all failed.
+const commitGroup = db.transaction((/** @type {unknown[]} */ group) => {
+  /** @type {unknown[]} */
+  const results = [];
+  for (const r of group) {
+    if (!db.inTransaction) {
+      results.push({ error: "the group's transaction was rolled back" });
+      continue;
     }
-  }),
-);
+    try {
+      results.push(commitOne(r));
+    } catch (e) {
+      results.push({ error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return results;
+});
 
+// Immediate: the group waits for the write lock once (while settlement holds it), rather than
+// each receipt waiting out the busy timeout on its own.
 parentPort?.on("message", (/** @type {unknown[]} */ group) => {
   try {
-    parentPort?.postMessage(commitGroup(group));
+    parentPort?.postMessage(commitGroup.immediate(group));
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     parentPort?.postMessage(group.map(() => ({ error })));

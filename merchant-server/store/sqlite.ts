@@ -110,23 +110,28 @@ export class SqliteStore implements MerchantStore {
     return this.#lean(() => this.#claim(claim));
   }
 
+  // Immediate: the claim reads, then writes. A deferred transaction whose read snapshot the
+  // receipt writer moved on meanwhile cannot upgrade to a write (SQLITE_BUSY_SNAPSHOT), so on a
+  // busy merchant settlement would fail again and again.
   #claim(claim: WindowClaim): string[] {
-    return this.#db.transaction(() => {
-      const rows = this.#db
-        .prepare<[number, string], ClaimRow>(NEWEST_UNBATCHED)
-        .all(claim.end, claim.currency);
-      const lines = sortedLines(rows);
-      const claimed: string[] = [];
-      for (let part = 1; (part - 1) * claim.partSize < lines.length; part++) {
-        const bid = claim.bid(part);
-        const exists = this.#db.prepare("SELECT 1 FROM batches WHERE bid = ?").get(bid);
-        if (exists) continue;
-        const slice = lines.slice((part - 1) * claim.partSize, part * claim.partSize);
-        this.#insertBatch(bid, claim, `${claim.window}#${part}`, slice);
-        claimed.push(bid);
-      }
-      return claimed;
-    })();
+    return this.#db
+      .transaction(() => {
+        const rows = this.#db
+          .prepare<[number, string], ClaimRow>(NEWEST_UNBATCHED)
+          .all(claim.end, claim.currency);
+        const lines = sortedLines(rows);
+        const claimed: string[] = [];
+        for (let part = 1; (part - 1) * claim.partSize < lines.length; part++) {
+          const bid = claim.bid(part);
+          const exists = this.#db.prepare("SELECT 1 FROM batches WHERE bid = ?").get(bid);
+          if (exists) continue;
+          const slice = lines.slice((part - 1) * claim.partSize, part * claim.partSize);
+          this.#insertBatch(bid, claim, `${claim.window}#${part}`, slice);
+          claimed.push(bid);
+        }
+        return claimed;
+      })
+      .immediate();
   }
 
   #insertBatch(bid: string, claim: WindowClaim, win: string, lines: ClaimedLine[]): void {
@@ -169,16 +174,18 @@ export class SqliteStore implements MerchantStore {
   }
 
   #settle(bid: string, s: SettledStatement): void {
-    this.#db.transaction(() => {
-      const updated = this.#db
-        .prepare(SETTLE_BATCH)
-        .run(s.token, s.gross, s.carryIn, s.payout, s.carryOut, s.settledAt, bid);
-      if (updated.changes === 0) return;
-      const line = this.#db.prepare(SETTLE_LINE);
-      s.lines.forEach((l, idx) => {
-        line.run(l.paid, l.status, l.code ?? null, bid, idx);
-      });
-    })();
+    this.#db
+      .transaction(() => {
+        const updated = this.#db
+          .prepare(SETTLE_BATCH)
+          .run(s.token, s.gross, s.carryIn, s.payout, s.carryOut, s.settledAt, bid);
+        if (updated.changes === 0) return;
+        const line = this.#db.prepare(SETTLE_LINE);
+        s.lines.forEach((l, idx) => {
+          line.run(l.paid, l.status, l.code ?? null, bid, idx);
+        });
+      })
+      .immediate();
   }
 
   async close(): Promise<void> {
