@@ -9,7 +9,7 @@ const DAY = 86_400;
 export const IssuerConfig = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
   port: z.number().int().min(0).max(65_535).default(0),
-  /** The `iss` of certificates and the `aud` merchants put on batches; defaults to the listening URL. */
+  /** The `iss` of certificates and the `aud` merchants put on batches (default: listening URL). */
   publicUrl: z.url().optional(),
   adminToken: z.string().min(16),
   /** Credits test money on request. On in the demo, off unless configured. */

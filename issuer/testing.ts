@@ -12,7 +12,9 @@ import { IssuerClient, type WalletAuth } from "./client";
 import type { IssuerConfigInput } from "./config";
 import { type RunningIssuer, startIssuer } from "./start";
 
-/** Builders for the issuer's tests: a running issuer on either store, wallets, merchants, batches. */
+/**
+ * Builders for the issuer's tests: a running issuer on either store, wallets, merchants, batches.
+ */
 
 export type StoreKind = "sqlite" | "postgres";
 export const ADMIN_TOKEN = "admin-token-for-tests-only";

@@ -89,7 +89,7 @@ export class TabService {
     return this.db.transaction("rw", this.db.tabs, async () => {
       const fresh = await this.db.tabs.get(tab.tab);
       if (!fresh) return tab;
-      // Merchants keep the highest-limit certificate, so the wallet never steps back to a lower one.
+      // Merchants keep the highest-limit certificate; the wallet never steps back to a lower one.
       if (raised.limit <= fresh.limit) return fresh;
       const updated = { ...fresh, limit: raised.limit, certificate: raised.certificate };
       await this.db.tabs.put(updated);

@@ -71,7 +71,9 @@ export class WalletService {
     return this.clients.issuer(issuer).statement(auth);
   }
 
-  /** The wallet's signing identity and the issuer (from the options); wallet_not_ready without one. */
+  /**
+   * The wallet's signing identity and the issuer (from the options); wallet_not_ready without one.
+   */
   async auth(): Promise<{ issuer: string; auth: WalletAuth }> {
     const row = await this.db.wallet.get("self");
     if (!row) fail("wallet_not_ready", "create or restore a wallet first");

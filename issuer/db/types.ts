@@ -10,7 +10,9 @@ export interface Sql {
   all(text: string, params?: readonly SqlValue[]): Promise<Row[]>;
   /** Runs a statement and answers how many rows it changed. */
   run(text: string, params?: readonly SqlValue[]): Promise<number>;
-  /** " FOR UPDATE" where the database locks rows on read (PostgreSQL); "" where it locks the file. */
+  /**
+   * " FOR UPDATE" where the database locks rows on read (PostgreSQL); "" where it locks the file.
+   */
   readonly forUpdate: string;
 }
 

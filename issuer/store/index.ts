@@ -23,7 +23,9 @@ export type { WalletKey, WalletRecord } from "./wallets";
 export type StoreConfig = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
 
 export interface StoreAudit extends LedgerAudit {
-  /** Wallet reserved accounts that differ from Σ (limit − settled) of the wallet's unclosed tabs. */
+  /**
+   * Wallet reserved accounts that differ from Σ (limit − settled) of the wallet's unclosed tabs.
+   */
   reservedMismatch: string[];
 }
 
