@@ -2,10 +2,10 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../shared/request";
 import { peekClaims } from "../shared/tokens/verify";
+import { codeOf } from "../test/support/codes";
 import { rotateKeyFile } from "./keys";
 import {
   ADMIN_TOKEN,
-  codeOf,
   issuerSuite,
   newWallet,
   openTestTab,

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { generateSigningKey } from "../shared/keys";
 import type { StatementClaims } from "../shared/schemas";
 import { peekClaims, verifyToken } from "../shared/tokens/verify";
+import { codeOf } from "../test/support/codes";
 import type { IssuerClient } from "./client";
 import {
-  codeOf,
   issuerSuite,
   newMerchant,
   newWallet,

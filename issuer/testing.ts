@@ -2,7 +2,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import { OpenTabError } from "../shared/errors";
 import { batchId } from "../shared/ids";
 import { generateSigningKey, type KeyPair } from "../shared/keys";
 import type { BatchClaims, ReceiptClaims } from "../shared/schemas";
@@ -149,16 +148,6 @@ export async function signBatch(
     },
     merchant.key,
   );
-}
-
-export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (e: unknown) {
-    if (e instanceof OpenTabError) return e.code;
-    throw e;
-  }
-  return undefined;
 }
 
 export interface Suite extends TestIssuer {

@@ -1,7 +1,8 @@
+import { codeOf } from "../../test/support/codes";
 import "fake-indexeddb/auto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Demo } from "../../demo/start";
-import { codeOf, fundedWallet, startTestDemo, type TestWallet } from "../test/harness";
+import { fundedWallet, startTestDemo, type TestWallet } from "../test/harness";
 
 let demo: Demo;
 beforeAll(async () => {

@@ -1,8 +1,9 @@
+import { codeOf } from "../../test/support/codes";
 import "fake-indexeddb/auto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Demo } from "../../demo/start";
 import { MerchantClient } from "../../merchant-server/client";
-import { codeOf, fundedWallet, startTestDemo, type TestWallet } from "../test/harness";
+import { fundedWallet, startTestDemo, type TestWallet } from "../test/harness";
 import { systemClock } from "./ports";
 
 let demo: Demo;

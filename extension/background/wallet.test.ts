@@ -1,8 +1,9 @@
+import { codeOf } from "../../test/support/codes";
 import "fake-indexeddb/auto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Demo } from "../../demo/start";
 import { IssuerClient } from "../../issuer/client";
-import { buildWallet, codeOf, fundedWallet, startTestDemo } from "../test/harness";
+import { buildWallet, fundedWallet, startTestDemo } from "../test/harness";
 
 let demo: Demo;
 beforeAll(async () => {

@@ -131,13 +131,3 @@ export async function startTestDemo(): Promise<Demo> {
   const dataDir = mkdtempSync(join(tmpdir(), "opentab-wallet-"));
   return startDemo({ dataDir, ports: { issuer: 0, news: 0, second: 0 } });
 }
-
-export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (e: unknown) {
-    if (e instanceof OpenTabError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
