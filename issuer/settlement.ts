@@ -6,8 +6,8 @@ import { fail, OpenTabError } from "../shared/errors";
 import { SettleBody } from "../shared/issuer-api";
 import { importPublicKey } from "../shared/keys";
 import { isWireAmount } from "../shared/money";
-import { type VerifiedCertificate, verifyCertificate } from "../shared/payment";
-import { type BatchClaims, MerchantId, type ReceiptClaims, TabId } from "../shared/schemas";
+import { verifyCertificate, verifyReceipt } from "../shared/payment";
+import { type BatchClaims, MerchantId, TabId } from "../shared/schemas";
 import { signToken } from "../shared/tokens/sign";
 import { type KeyResolver, peekClaims, verifyToken } from "../shared/tokens/verify";
 import type { IssuerContext } from "./context";
@@ -27,26 +27,6 @@ function claimedFacts(peek: Record<string, unknown>): { tab: string; seq: number
     typeof peek.seq === "number" && Number.isSafeInteger(peek.seq) && peek.seq > 0 ? peek.seq : 0;
   const cum = typeof peek.cum === "string" && isWireAmount(peek.cum) ? BigInt(peek.cum) : 0n;
   return { tab, seq, cum };
-}
-
-/**
- * shared/payment.ts `verifyReceipt`, with the tab key imported for this line only and not
- * cached: a batch names each tab once, so a cache would only hold every key of the batch.
- */
-async function verifyLineReceipt(
-  token: string,
-  certificate: VerifiedCertificate,
-  at: number,
-): Promise<ReceiptClaims> {
-  const key: KeyResolver = (kid) =>
-    kid === certificate.tabKid
-      ? importPublicKey(certificate.claims.cnf.jwk, false)
-      : fail("receipt_key_mismatch", "receipt is not signed by its certificate's tab key");
-  const { claims } = await verifyToken("receipt", token, { key, at, engine: threadPoolSignatures });
-  if (claims.tab !== certificate.claims.sub) {
-    fail("receipt_key_mismatch", "receipt is for another tab than its certificate");
-  }
-  return claims;
 }
 
 /**
@@ -72,7 +52,11 @@ async function prepareLine(
       at,
       threadPoolSignatures,
     );
-    const claims = await verifyLineReceipt(line.receipt, certificate, at);
+    const { claims } = await verifyReceipt(line.receipt, certificate, {
+      at,
+      engine: threadPoolSignatures,
+      cacheKey: false,
+    });
     return {
       ok: true,
       tab: claims.tab,

@@ -103,12 +103,10 @@ export class Payments {
     try {
       const at = this.#nowSeconds();
       const certificate = await this.#certificate(presented.certificate, at);
-      const { claims } = await verifyReceipt(
-        presented.receipt,
-        certificate,
+      const { claims } = await verifyReceipt(presented.receipt, certificate, {
         at,
-        this.deps.signatures,
-      );
+        engine: this.deps.signatures,
+      });
       // Synchronous: a WebCrypto digest is a thread-pool round trip on every unlock.
       const payloadHash = createHash("sha256")
         .update(presented.receipt.split(".")[1] ?? "")

@@ -38,6 +38,17 @@ export async function verifyCertificate(
   return { claims, tabKid: await thumbprint(claims.cnf.jwk), issuerKid: kid };
 }
 
+export interface ReceiptCheck {
+  /** Verify as of this moment (seconds); defaults to now. */
+  at?: number;
+  engine?: SignatureEngine;
+  /**
+   * Keep the imported tab key for the next receipt of the tab (default). Off where each tab
+   * comes once, as in a settlement batch: a cache would only hold every key of the batch.
+   */
+  cacheKey?: boolean;
+}
+
 /**
  * Verifies a receipt with the tab key its certificate binds. A receipt signed by any other key
  * (another tab's, the wallet's) is refused before the signature is even checked.
@@ -45,12 +56,11 @@ export async function verifyCertificate(
 export async function verifyReceipt(
   token: unknown,
   certificate: VerifiedCertificate,
-  at?: number,
-  engine?: SignatureEngine,
+  { at, engine, cacheKey = true }: ReceiptCheck = {},
 ): Promise<Verified<"receipt">> {
   const key: KeyResolver = (kid) =>
     kid === certificate.tabKid
-      ? importPublicKey(certificate.claims.cnf.jwk)
+      ? importPublicKey(certificate.claims.cnf.jwk, cacheKey)
       : fail("receipt_key_mismatch", "receipt is not signed by its certificate's tab key");
   const verified = await verifyToken("receipt", token, { key, at, engine });
   if (verified.claims.tab !== certificate.claims.sub) {

@@ -30,7 +30,7 @@ async function runReceipt(vector: Extract<Vector, { kind: "receipt" }>): Promise
     ctx.merchant,
     ctx.now,
   );
-  const { claims } = await verifyReceipt(tokens.receipt, certificate, ctx.now);
+  const { claims } = await verifyReceipt(tokens.receipt, certificate, { at: ctx.now });
   const verdict = checkReceipt({
     merchant: ctx.merchant,
     origins: ctx.origins,
