@@ -4,11 +4,13 @@ import { type VerifiedCertificate, verifyCertificate, verifyReceipt } from "../s
 import { checkReceipt, type PricedOffer } from "../shared/rules";
 import type { ReceiptClaims } from "../shared/schemas";
 import type { SignatureEngine } from "../shared/tokens/types";
+import { peekClaims } from "../shared/tokens/verify";
 import type { Catalogue, CatalogueOffer } from "./catalogue";
 import type { Grants } from "./grants";
 import type { IssuerKeys } from "./issuer-keys";
 import type { Metrics } from "./metrics";
 import type { MerchantStore, StoredTab } from "./store/types";
+import { TabCache } from "./tab-cache";
 
 /** How old a receipt may be when first presented (protocol §2.2). */
 const MAX_RECEIPT_AGE_S = 300;
@@ -59,6 +61,14 @@ interface Verified {
   payloadHash: string;
 }
 
+/** A grant signed while its receipt is verified; handed out only if the receipt passes. */
+interface DraftGrant {
+  tab: string;
+  offer: CatalogueOffer;
+  expiresAt: number;
+  token: Promise<string>;
+}
+
 export interface PaymentsDeps {
   merchant: string;
   origins: readonly string[];
@@ -79,6 +89,7 @@ export interface PaymentsDeps {
  */
 export class Payments {
   readonly #certificates = new Map<string, Promise<VerifiedCertificate>>();
+  readonly #tabs = new TabCache();
 
   constructor(private readonly deps: PaymentsDeps) {
     deps.issuerKeys.onChange = () => this.#certificates.clear();
@@ -94,8 +105,30 @@ export class Payments {
     kinds: readonly CatalogueOffer["kind"][],
   ): Promise<PreparedPayment> {
     this.deps.issuerKeys.require();
+    const draft = this.#draft(presented.receipt, kinds);
     const verified = await this.#verify(presented);
-    return this.#decide(verified, presented, kinds, 1);
+    return this.#decide(verified, presented, kinds, 1, draft);
+  }
+
+  // The grant is signed from the receipt's unverified claims while the receipt itself is checked,
+  // so an unlock waits for one trip to the signature thread, not two in a row. A receipt that
+  // fails verification or the rules leaves its draft unused; nothing else ever sees it.
+  #draft(token: string, kinds: readonly CatalogueOffer["kind"][]): DraftGrant | undefined {
+    const claims = peekClaims(token);
+    if (typeof claims?.tab !== "string" || typeof claims.off !== "string") return undefined;
+    const offer = this.#offer(claims.off, kinds);
+    if (!offer) return undefined;
+    const draft = this.#grant(claims.tab, offer);
+    draft.token.catch(() => undefined);
+    return draft;
+  }
+
+  #grant(tab: string, offer: CatalogueOffer): DraftGrant {
+    const now = this.#nowSeconds();
+    const expiresAt = now + (offer.durationSeconds ?? UNLOCK_GRANT_S);
+    const target = offer.kind === "pass" ? { scp: offer.target } : { res: offer.target };
+    const token = this.deps.grants.sign({ tab, off: offer.id, exp: expiresAt, ...target }, now);
+    return { tab, offer, expiresAt, token };
   }
 
   async #verify(presented: Presented): Promise<Verified> {
@@ -141,46 +174,62 @@ export class Payments {
     presented: Presented,
     kinds: readonly CatalogueOffer["kind"][],
     attempt: number,
+    draft: DraftGrant | undefined,
   ): Promise<PreparedPayment> {
-    const { store } = this.deps;
     const { receipt } = v;
-    const stored = await store.tab(receipt.tab);
+    const offer = this.#offer(receipt.off, kinds);
+    // The first attempt trusts this process's own last state of the tab when it lets the receipt
+    // through; a replay, a refusal or a lost race is decided on the store's row.
+    const cached = attempt === 1 ? this.#tabs.get(receipt.tab) : undefined;
+    const stored =
+      !cached || receipt.seq <= cached.seq || !this.#verdict(v, offer, cached).verdict.ok
+        ? await this.deps.store.tab(receipt.tab)
+        : cached;
     const replay = stored && receipt.seq <= stored.seq ? await this.#replay(v, kinds) : undefined;
     if (replay) return { payment: replay, commit: async () => replay };
 
-    const offer = this.#offer(receipt.off, kinds);
     this.#check(v, offer, stored);
-    const payment = await this.#payment(v, offer ?? fail("offer_unknown", "no such offer"));
-
+    const payment = await this.#payment(v, offer ?? fail("offer_unknown", "no such offer"), draft);
     const commit = async (): Promise<Payment> => {
-      const outcome = await store.commit({
-        certificate: {
-          tab: receipt.tab,
-          currency: v.certificate.claims.cur,
-          limit: BigInt(v.certificate.claims.lim),
-          token: presented.certificate,
-        },
-        tab: receipt.tab,
-        seq: receipt.seq,
-        prevSeq: stored?.seq ?? 0,
-        amt: BigInt(receipt.amt),
-        cum: BigInt(receipt.cum),
-        offer: payment.offer.id,
-        resource: receipt.res,
-        payloadHash: v.payloadHash,
-        token: presented.receipt,
-        grant: payment.grant,
-        acceptedAt: this.deps.now(),
-      });
-      if (outcome === "committed") {
-        this.deps.metrics.payments.inc({ outcome: "accepted", code: "" });
-        return payment;
-      }
+      if (await this.#store(v, presented, payment, stored)) return payment;
+      this.#tabs.forget(receipt.tab);
       if (attempt >= MAX_ATTEMPTS)
         fail("seq_reused", "the tab moved while this receipt was stored");
-      return (await this.#decide(v, presented, kinds, attempt + 1)).commit();
+      return (await this.#decide(v, presented, kinds, attempt + 1, draft)).commit();
     };
     return { payment, commit };
+  }
+
+  /** Stores the tab move and the receipt in one transaction; false when the tab moved first. */
+  async #store(
+    v: Verified,
+    presented: Presented,
+    payment: Payment,
+    stored: StoredTab | undefined,
+  ): Promise<boolean> {
+    const { receipt } = v;
+    const { cur, lim } = v.certificate.claims;
+    const limit = BigInt(lim);
+    const cum = BigInt(receipt.cum);
+    const outcome = await this.deps.store.commit({
+      certificate: { tab: receipt.tab, currency: cur, limit, token: presented.certificate },
+      tab: receipt.tab,
+      seq: receipt.seq,
+      prevSeq: stored?.seq ?? 0,
+      amt: BigInt(receipt.amt),
+      cum,
+      offer: payment.offer.id,
+      resource: receipt.res,
+      payloadHash: v.payloadHash,
+      token: presented.receipt,
+      grant: payment.grant,
+      acceptedAt: this.deps.now(),
+    });
+    if (outcome !== "committed") return false;
+    this.deps.metrics.payments.inc({ outcome: "accepted", code: "" });
+    const highest = stored && stored.limit > limit ? stored.limit : limit;
+    this.#tabs.advance({ tab: receipt.tab, currency: cur, seq: receipt.seq, cum, limit: highest });
+    return true;
   }
 
   /** The original grant for an identical receipt; a different one with a used seq is refused. */
@@ -203,7 +252,7 @@ export class Payments {
     return offer && kinds.includes(offer.kind) ? offer : undefined;
   }
 
-  #check(v: Verified, offer: CatalogueOffer | undefined, stored: StoredTab | undefined): void {
+  #verdict(v: Verified, offer: CatalogueOffer | undefined, stored: StoredTab | undefined) {
     const lim = BigInt(v.certificate.claims.lim);
     const state = stored ? { seq: stored.seq, cum: stored.cum } : { seq: 0, cum: 0n };
     const verdict = checkReceipt({
@@ -219,6 +268,11 @@ export class Payments {
       now: this.#nowSeconds(),
       maxAge: MAX_RECEIPT_AGE_S,
     });
+    return { verdict, state };
+  }
+
+  #check(v: Verified, offer: CatalogueOffer | undefined, stored: StoredTab | undefined): void {
+    const { verdict, state } = this.#verdict(v, offer, stored);
     if (verdict.ok) return;
     const details =
       verdict.code === "seq_out_of_order"
@@ -227,14 +281,17 @@ export class Payments {
     this.#refuse(verdict.code, details);
   }
 
-  async #payment(v: Verified, offer: CatalogueOffer): Promise<Payment> {
-    const now = this.#nowSeconds();
+  async #payment(
+    v: Verified,
+    offer: CatalogueOffer,
+    draft: DraftGrant | undefined,
+  ): Promise<Payment> {
     const { receipt } = v;
-    const expiresAt = now + (offer.durationSeconds ?? UNLOCK_GRANT_S);
-    const base = { tab: receipt.tab, off: offer.id, exp: expiresAt };
-    const target = offer.kind === "pass" ? { scp: offer.target } : { res: offer.target };
-    const grant = await this.deps.grants.sign({ ...base, ...target }, now);
-    return { grant, offer, receipt, expiresAt, replay: false };
+    // The verified claims are the peeked ones (the same bytes), and the offer is looked up again
+    // in case the catalogue changed in between; any difference and the grant is signed anew.
+    const fits = draft && draft.tab === receipt.tab && draft.offer === offer;
+    const { token, expiresAt } = fits ? draft : this.#grant(receipt.tab, offer);
+    return { grant: await token, offer, receipt, expiresAt, replay: false };
   }
 
   #refuse(code: ErrorCode, details?: Record<string, unknown>): never {

@@ -48,4 +48,30 @@ describe("two merchant servers on one PostgreSQL", () => {
     }
     expect(await clients[0]?.tabState(tab.claims.sub)).toMatchObject({ seq: 20, cum: 5000000n });
   });
+
+  it("decide each receipt on the shared row when the other server moved the tab", async () => {
+    const tab = await buildTab(issuerKey);
+    const [a, b] = servers.map((s) => new MerchantClient(s.url));
+    if (!a || !b) throw new Error("two servers");
+    const receipts = await Promise.all(
+      [1, 2, 3, 4].map((seq) => buildReceipt(tab, { seq, cum: String(250000 * seq) })),
+    );
+    const unlock = (client: MerchantClient, receipt: string | undefined) =>
+      client.unlock({ certificate: tab.certificate, receipt: receipt ?? "" });
+
+    await unlock(a, receipts[0]);
+    const second = await unlock(b, receipts[1]);
+    // A last stored seq 1 itself; seq 3 follows what B stored, so A accepts it.
+    await unlock(a, receipts[2]);
+    expect((await unlock(a, receipts[1])).grant).toBe(second.grant);
+    const other = await buildReceipt(tab, { seq: 3, cum: "750000", iat: now() - 5 });
+    await expect(unlock(b, other)).rejects.toMatchObject({ code: "seq_reused" });
+    await unlock(b, receipts[3]);
+    const ahead = await buildReceipt(tab, { seq: 6, cum: "1500000" });
+    await expect(unlock(a, ahead)).rejects.toMatchObject({
+      code: "seq_out_of_order",
+      details: { seq: 4, cum: "1000000" },
+    });
+    expect(await a.tabState(tab.claims.sub)).toMatchObject({ seq: 4, cum: 1000000n });
+  });
 });

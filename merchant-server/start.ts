@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { RequestHandler } from "express";
 import { IssuerClient } from "../issuer/client";
 import { createLogger } from "../service/logger";
-import { nodeSignatures } from "../service/signatures";
+import { SignatureThread } from "../service/signature-thread";
 import type { PublicJwk } from "../shared/schemas";
 import { createApp } from "./app";
 import { Catalogue } from "./catalogue";
@@ -70,7 +70,8 @@ export async function startMerchant(
   issuerKeys.startRefreshing(config.issuer.refreshSeconds);
 
   const catalogue = new Catalogue(config.catalogue, config.currency);
-  const grants = new Grants(key, config.merchant, nodeSignatures);
+  const signatures = new SignatureThread();
+  const grants = new Grants(key, config.merchant, signatures);
   const payments = new Payments({
     merchant: config.merchant,
     origins: config.origins,
@@ -79,7 +80,7 @@ export async function startMerchant(
     issuerKeys,
     grants,
     metrics,
-    signatures: nodeSignatures,
+    signatures,
     now,
   });
   const settlement = new Settlement({
@@ -142,7 +143,7 @@ export async function startMerchant(
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await store.close();
+      await Promise.all([store.close(), signatures.close()]);
     },
   };
 }
