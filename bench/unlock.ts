@@ -12,6 +12,7 @@ import { type Child, spawnChild } from "./children";
  */
 
 const PRICE = 250_000n;
+const WARM_UP_S = 3;
 
 export interface RateResult {
   rps: number;
@@ -105,7 +106,9 @@ export async function benchUnlock(
     const merchantUrl = String((await merchant.next()).url);
 
     // Warm both servers (JIT, caches) before measuring; the warm-up receipts are real unlocks.
-    const warm = await signedBodies(tabs, 200, issuerKey);
+    // One second left the first round well below the rest: the optimising compiler was still at
+    // work on the merchant's longer path.
+    const warm = await signedBodies(tabs, 400, issuerKey);
     const first = warm[0];
     if (!first) throw new Error("no tabs");
     const baseline = spawnChild("bench/baseline-server.ts", [], {
@@ -116,12 +119,12 @@ export async function benchUnlock(
     await load(
       merchantUrl,
       warm.map((t) => t.bodies),
-      1,
+      WARM_UP_S,
     );
     await load(
       baselineUrl,
       warm.map(() => first.bodies),
-      1,
+      WARM_UP_S,
     );
 
     for (let round = 0; round < rounds; round++) {
