@@ -8,18 +8,20 @@ import { benchSettle, type SettleBench } from "./settle";
 import { benchUnlock, type RateResult } from "./unlock";
 
 /**
- * `npm run bench [-- --quick] [-- --settle-only]`: every figure side by side in one run, the
- * median of several runs, written to bench/results.json and printed as a table.
- * `--settle-only` measures settlement alone and writes nothing.
+ * `npm run bench [-- --quick] [-- --settle-only | --unlock-only]`: every figure side by side in
+ * one run, the median of several runs, written to bench/results.json and printed as a table.
+ * `--settle-only` and `--unlock-only` measure one part alone and write nothing.
  */
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     "settle-only": { type: "boolean", default: false },
+    "unlock-only": { type: "boolean", default: false },
   },
 });
 const quick = values.quick ?? false;
 const settleOnly = values["settle-only"] ?? false;
+const unlockOnly = values["unlock-only"] ?? false;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -117,6 +119,10 @@ const unlock = await benchUnlock(plan.rounds, plan.tabs, plan.perTab, plan.secon
 const unlockFigures = summarise("unlock", unlock.unlock);
 const baselineFigures = summarise("baseline", unlock.baseline);
 const ratio = median(unlock.unlock.map((u, i) => u.rps / (unlock.baseline[i]?.rps ?? Infinity)));
+if (unlockOnly) {
+  printTable({ ...unlockFigures, ...baselineFigures, unlock_ratio: round(ratio) });
+  process.exit(0);
+}
 const settle = await settleResults();
 
 const results = {
