@@ -99,6 +99,7 @@ async function storeReceipts(
         await store.commit({
           certificate: { tab: tab.id, currency: "USD", limit, token: tab.certificate },
           tab: tab.id,
+          currency: "USD",
           seq,
           prevSeq: seq - 1,
           amt: PRICE,

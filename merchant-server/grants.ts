@@ -13,11 +13,17 @@ export type GrantTarget = { res: string; scp?: never } | { scp: string; res?: ne
  * them, so they need no issuer and stay valid while the issuer is away.
  */
 export class Grants {
+  readonly #signer: (claims: GrantClaims) => Promise<string>;
+
+  /** `signer` signs the claims elsewhere (the receipt thread); by default `engine` does, here. */
   constructor(
     private readonly key: KeyPair,
     private readonly merchant: string,
     private readonly engine?: SignatureEngine,
-  ) {}
+    signer?: (claims: GrantClaims) => Promise<string>,
+  ) {
+    this.#signer = signer ?? ((claims) => signToken("grant", claims, key, engine));
+  }
 
   sign(
     grant: { tab: string; off: string; exp: number } & GrantTarget,
@@ -30,7 +36,7 @@ export class Grants {
       iat: now,
       ...grant,
     };
-    return signToken("grant", claims, this.key, this.engine);
+    return this.#signer(claims);
   }
 
   async verify(token: string, now: number): Promise<GrantClaims> {

@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import { type ErrorCode, fail } from "../shared/errors";
-import { type VerifiedCertificate, verifyCertificate, verifyReceipt } from "../shared/payment";
+import { type VerifiedCertificate, verifyCertificate } from "../shared/payment";
 import { checkReceipt, type PricedOffer } from "../shared/rules";
 import type { ReceiptClaims } from "../shared/schemas";
 import type { SignatureEngine } from "../shared/tokens/types";
@@ -9,6 +8,7 @@ import type { Catalogue, CatalogueOffer } from "./catalogue";
 import type { Grants } from "./grants";
 import type { IssuerKeys } from "./issuer-keys";
 import type { Metrics } from "./metrics";
+import type { ReceiptThread } from "./receipt-thread";
 import type { MerchantStore, StoredTab } from "./store/types";
 import { TabCache } from "./tab-cache";
 
@@ -77,7 +77,10 @@ export interface PaymentsDeps {
   issuerKeys: IssuerKeys;
   grants: Grants;
   metrics: Metrics;
+  /** Certificates are checked with it, once per token. */
   signatures: SignatureEngine;
+  /** Checks each receipt (see ReceiptThread). */
+  receipts: Pick<ReceiptThread, "check">;
   /** Milliseconds since the epoch. */
   now: () => number;
 }
@@ -136,14 +139,11 @@ export class Payments {
     try {
       const at = this.#nowSeconds();
       const certificate = await this.#certificate(presented.certificate, at);
-      const { claims } = await verifyReceipt(presented.receipt, certificate, {
+      const { claims, payloadHash } = await this.deps.receipts.check(
+        presented.receipt,
+        certificate,
         at,
-        engine: this.deps.signatures,
-      });
-      // Synchronous: a WebCrypto digest is a thread-pool round trip on every unlock.
-      const payloadHash = createHash("sha256")
-        .update(presented.receipt.split(".")[1] ?? "")
-        .digest("base64url");
+      );
       return { certificate, receipt: claims, payloadHash };
     } catch (e: unknown) {
       this.#refused(e);
@@ -211,9 +211,13 @@ export class Payments {
     const { cur, lim } = v.certificate.claims;
     const limit = BigInt(lim);
     const cum = BigInt(receipt.cum);
+    // The tab's row and a certificate of this limit or higher are stored once the tab has a state.
+    const known = stored !== undefined && stored.limit >= limit;
+    const certificate = { tab: receipt.tab, currency: cur, limit, token: presented.certificate };
     const outcome = await this.deps.store.commit({
-      certificate: { tab: receipt.tab, currency: cur, limit, token: presented.certificate },
+      ...(known ? {} : { certificate }),
       tab: receipt.tab,
+      currency: cur,
       seq: receipt.seq,
       prevSeq: stored?.seq ?? 0,
       amt: BigInt(receipt.amt),

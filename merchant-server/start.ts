@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { RequestHandler } from "express";
 import { IssuerClient } from "../issuer/client";
 import { createLogger } from "../service/logger";
-import { SignatureThread } from "../service/signature-thread";
+import { nodeSignatures } from "../service/signatures";
 import type { PublicJwk } from "../shared/schemas";
 import { createApp } from "./app";
 import { Catalogue } from "./catalogue";
@@ -12,6 +12,7 @@ import { IssuerKeys } from "./issuer-keys";
 import { loadMerchantKey } from "./merchant-key";
 import { createMetrics } from "./metrics";
 import { Payments } from "./payments";
+import { ReceiptThread } from "./receipt-thread";
 import { buildReport, type Report } from "./reconciliation";
 import { Settlement, type SettlementRun } from "./settlement";
 import { PostgresStore } from "./store/postgres";
@@ -70,8 +71,10 @@ export async function startMerchant(
   issuerKeys.startRefreshing(config.issuer.refreshSeconds);
 
   const catalogue = new Catalogue(config.catalogue, config.currency);
-  const signatures = new SignatureThread();
-  const grants = new Grants(key, config.merchant, signatures);
+  const receipts = new ReceiptThread(key);
+  const grants = new Grants(key, config.merchant, nodeSignatures, (claims) =>
+    receipts.signGrant(claims),
+  );
   const payments = new Payments({
     merchant: config.merchant,
     origins: config.origins,
@@ -80,7 +83,8 @@ export async function startMerchant(
     issuerKeys,
     grants,
     metrics,
-    signatures,
+    signatures: nodeSignatures,
+    receipts,
     now,
   });
   const settlement = new Settlement({
@@ -143,7 +147,7 @@ export async function startMerchant(
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await Promise.all([store.close(), signatures.close()]);
+      await Promise.all([store.close(), receipts.close()]);
     },
   };
 }

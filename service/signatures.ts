@@ -7,7 +7,7 @@ import type { SignatureEngine } from "../shared/tokens/types";
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 
 // The same key rules jose applies: an ECDSA key on P-256, of the type the operation needs.
-export function keyObject(key: CryptoKey, type: "public" | "private"): KeyObject {
+function keyObject(key: CryptoKey, type: "public" | "private"): KeyObject {
   if (key.algorithm.name !== "ECDSA" || key.type !== type) {
     fail("token_key_unknown", `an ES256 ${type} key must be an ECDSA key`);
   }

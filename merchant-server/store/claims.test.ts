@@ -22,6 +22,7 @@ async function accept(store: MerchantStore, tab: string, seq: number, acceptedAt
   const outcome = await store.commit({
     certificate: { tab, currency: "USD", limit: 1_000_000n, token: `certificate-${tab}` },
     tab,
+    currency: "USD",
     seq,
     prevSeq: seq - 1,
     amt: AMT,

@@ -102,7 +102,7 @@ export class PostgresStore implements MerchantStore {
       return await this.#transaction(async (db) => {
         // node-postgres sends a bigint as its decimal string.
         const params = receiptParams(r);
-        await db.query(numbered(UPSERT_TAB), params.upsertTab);
+        if (params.upsertTab) await db.query(numbered(UPSERT_TAB), params.upsertTab);
         const moved = await db.query(numbered(ADVANCE_TAB), params.advanceTab);
         if (moved.rowCount === 0) throw new Conflict();
         await db.query(numbered(INSERT_RECEIPT), params.insertReceipt);

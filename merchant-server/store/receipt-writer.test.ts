@@ -8,6 +8,7 @@ import type { AcceptedReceipt } from "./types";
 const receipt = (tab: string, seq: number, prevSeq = seq - 1): AcceptedReceipt => ({
   certificate: { tab, currency: "USD", limit: 1_000_000n, token: `certificate-${tab}` },
   tab,
+  currency: "USD",
   seq,
   prevSeq,
   amt: 1_000n,
@@ -45,6 +46,14 @@ describe("the SQLite receipt writer", () => {
     expect([first, second]).toEqual(["committed", "conflict"]);
     expect(await store.receipt("tab-a", 1)).toMatchObject({ payloadHash: "hash-tab-a-1" });
     expect(await store.tab("tab-a")).toMatchObject({ seq: 1, cum: 1_000n });
+  });
+
+  it("stores a receipt without its certificate once the tab holds one, and keeps that one", async () => {
+    store = new SqliteStore(join(tempDir(), "merchant.db"));
+    expect(await store.commit(receipt("tab-a", 1))).toBe("committed");
+    const { certificate: _, ...bare } = receipt("tab-a", 2);
+    expect(await store.commit(bare)).toBe("committed");
+    expect(await store.tab("tab-a")).toMatchObject({ seq: 2, cum: 2_000n, limit: 1_000_000n });
   });
 
   it("refuses commits once closed instead of dropping them", async () => {

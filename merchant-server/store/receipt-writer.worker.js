@@ -18,7 +18,7 @@ const insertReceipt = db.prepare(config.insertReceipt);
 
 /** A savepoint per receipt: one that fails leaves the others of its group committed. */
 const commitOne = db.transaction((r) => {
-  upsertTab.run(r.upsertTab);
+  if (r.upsertTab) upsertTab.run(r.upsertTab);
   if (advanceTab.run(r.advanceTab).changes === 0) return "conflict";
   insertReceipt.run(r.insertReceipt);
   return "committed";

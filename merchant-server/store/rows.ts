@@ -216,11 +216,14 @@ export const MARK_BATCHED = "UPDATE tabs SET batched_seq = ?, batched_cum = ? WH
 export const SETTLE_LINE =
   "UPDATE batch_lines SET paid = ?, status = ?, code = ? WHERE bid = ? AND idx = ?";
 
-/** The parameters of UPSERT_TAB, ADVANCE_TAB and INSERT_RECEIPT for one accepted receipt. */
+/**
+ * The parameters of UPSERT_TAB (none when the receipt carries no certificate), ADVANCE_TAB and
+ * INSERT_RECEIPT for one accepted receipt.
+ */
 export function receiptParams(r: AcceptedReceipt) {
   const { certificate: c } = r;
   return {
-    upsertTab: [r.tab, c.currency, c.limit, c.token],
+    upsertTab: c && [c.tab, c.currency, c.limit, c.token],
     advanceTab: [r.seq, r.cum, r.tab, r.prevSeq],
     insertReceipt: [
       r.tab,
@@ -229,7 +232,7 @@ export function receiptParams(r: AcceptedReceipt) {
       r.cum,
       r.offer,
       r.resource,
-      c.currency,
+      r.currency,
       r.payloadHash,
       r.token,
       r.grant,

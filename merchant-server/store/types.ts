@@ -26,8 +26,13 @@ export interface CertificateRecord {
 }
 
 export interface AcceptedReceipt {
-  certificate: CertificateRecord;
+  /**
+   * Stored unless a certificate with a limit at least as high is known to be stored already
+   * (the tab's row exists then too); absent, the receipt carries none of its ~1 KB again.
+   */
+  certificate?: CertificateRecord;
   tab: string;
+  currency: string;
   seq: number;
   /** The tab's seq before this receipt: the row is updated only if it still holds this. */
   prevSeq: number;
