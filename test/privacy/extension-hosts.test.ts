@@ -32,10 +32,15 @@ const JOURNEY_TIMEOUT = 120_000;
 /**
  * Debian's Chromium 150 calls accounts.google.com and android.clients.google.com (GCM check-in)
  * soon after start, with or without the extension, and we found no switch that stops either;
- * their URL switches send both to these `.invalid` hosts instead, so that no request to a real
- * host, Google's included, is excused.
+ * 156 also asks update.googleapis.com for component updates despite --disable-component-update.
+ * Their URL switches send all three to these `.invalid` hosts instead, so that no request to a
+ * real host, Google's included, is excused.
  */
-const CHROMIUM_SERVICES = new Set(["gaia.chromium.invalid:443", "gcm.chromium.invalid:443"]);
+const CHROMIUM_SERVICES = new Set([
+  "gaia.chromium.invalid:443",
+  "gcm.chromium.invalid:443",
+  "components.chromium.invalid:443",
+]);
 
 /** Every request goes through the proxy, loopback too; WebRTC may not go around it over UDP. */
 const proxied = (proxy: RecordingProxy) => [
@@ -45,6 +50,7 @@ const proxied = (proxy: RecordingProxy) => [
   "--gaia-url=https://gaia.chromium.invalid/",
   "--gcm-checkin-url=https://gcm.chromium.invalid/checkin",
   "--gcm-registration-url=https://gcm.chromium.invalid/register",
+  "--component-updater=url-source=https://components.chromium.invalid/service/update2/json",
 ];
 
 const hostOf = (url: string) => new URL(url).host;
