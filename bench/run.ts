@@ -55,6 +55,7 @@ function summarise(label: string, runs: RateResult[]) {
     [`${label}_rps`]: round(median(runs.map((r) => r.rps)), 0),
     [`${label}_p50_ms`]: median(runs.map((r) => r.p50_ms)),
     [`${label}_p99_ms`]: median(runs.map((r) => r.p99_ms)),
+    [`${label}_cpu_us`]: median(runs.map((r) => r.cpu_us)),
   };
 }
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { TestJwks, tempDir, testConfig } from "../merchant-server/testing";
 import { buildReceipt, buildTab, testKey } from "../test/support/builders";
-import { type Child, spawnChild } from "./children";
+import { type Child, cpuSeconds, spawnChild } from "./children";
 
 /**
  * unlock_rps against baseline_rps, side by side in one run: the same Express setup, request
@@ -19,6 +19,8 @@ export interface RateResult {
   p50_ms: number;
   p99_ms: number;
   non2xx: number;
+  /** The server's CPU time (every thread) per answered-2xx request: steadier than rps. */
+  cpu_us: number;
 }
 
 async function signedBodies(
@@ -43,10 +45,15 @@ async function signedBodies(
   );
 }
 
-async function load(url: string, perConnection: string[][], seconds: number): Promise<RateResult> {
+async function load(
+  server: Server,
+  perConnection: string[][],
+  seconds: number,
+): Promise<RateResult> {
   let nextConnection = 0;
+  const cpuBefore = await cpuSeconds(server.pid);
   const result = await autocannon({
-    url: `${url}/v1/unlock`,
+    url: `${server.url}/v1/unlock`,
     method: "POST",
     headers: { "content-type": "application/json" },
     connections: perConnection.length,
@@ -64,13 +71,26 @@ async function load(url: string, perConnection: string[][], seconds: number): Pr
       });
     },
   });
+  const cpu = (await cpuSeconds(server.pid)) - cpuBefore;
   return {
     // Only answered-2xx requests count: for the unlock path, those are accepted receipts.
     rps: result["2xx"] / seconds,
+    cpu_us: Math.round((cpu * 1e6) / Math.max(result["2xx"], 1)),
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,
     non2xx: result.non2xx,
   };
+}
+
+interface Server {
+  url: string;
+  pid: number;
+}
+
+function pidOf(child: Child): number {
+  const { pid } = child.process;
+  if (pid === undefined) throw new Error("bench child has no pid");
+  return pid;
 }
 
 export interface UnlockBench {
@@ -103,7 +123,7 @@ export async function benchUnlock(
   try {
     const merchant = spawnChild("bench/merchant-child.ts", [configPath]);
     children.push(merchant);
-    const merchantUrl = String((await merchant.next()).url);
+    const merchantServer = { url: String((await merchant.next()).url), pid: pidOf(merchant) };
 
     // Warm both servers (JIT, caches) before measuring; the warm-up receipts are real unlocks.
     // One second left the first round well below the rest: the optimising compiler was still at
@@ -115,14 +135,14 @@ export async function benchUnlock(
       BASELINE_JWK: JSON.stringify(first.jwk),
     });
     children.push(baseline);
-    const baselineUrl = String((await baseline.next()).url);
+    const baselineServer = { url: String((await baseline.next()).url), pid: pidOf(baseline) };
     await load(
-      merchantUrl,
+      merchantServer,
       warm.map((t) => t.bodies),
       WARM_UP_S,
     );
     await load(
-      baselineUrl,
+      baselineServer,
       warm.map(() => first.bodies),
       WARM_UP_S,
     );
@@ -132,14 +152,14 @@ export async function benchUnlock(
       // The baseline verifies against one fixed key: give it that key's receipts, same size.
       result.baseline.push(
         await load(
-          baselineUrl,
+          baselineServer,
           sets.map(() => first.bodies),
           seconds,
         ),
       );
       result.unlock.push(
         await load(
-          merchantUrl,
+          merchantServer,
           sets.map((t) => t.bodies),
           seconds,
         ),
