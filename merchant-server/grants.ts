@@ -25,17 +25,12 @@ export class Grants {
     this.#signer = signer ?? ((claims) => signToken("grant", claims, key, engine));
   }
 
-  sign(
-    grant: { tab: string; off: string; exp: number } & GrantTarget,
-    now: number,
-  ): Promise<string> {
-    const claims: GrantClaims = {
-      iss: this.merchant,
-      aud: this.merchant,
-      jti: randomId("gr"),
-      iat: now,
-      ...grant,
-    };
+  /** The claims of a grant this merchant issues now; `sign` signs them. */
+  claims(grant: { tab: string; off: string; exp: number } & GrantTarget, now: number): GrantClaims {
+    return { iss: this.merchant, aud: this.merchant, jti: randomId("gr"), iat: now, ...grant };
+  }
+
+  sign(claims: GrantClaims): Promise<string> {
     return this.#signer(claims);
   }
 

@@ -1,7 +1,7 @@
 import { type ErrorCode, fail } from "../shared/errors";
 import { type VerifiedCertificate, verifyCertificate } from "../shared/payment";
 import { checkReceipt, type PricedOffer } from "../shared/rules";
-import type { ReceiptClaims } from "../shared/schemas";
+import type { GrantClaims, ReceiptClaims } from "../shared/schemas";
 import type { SignatureEngine } from "../shared/tokens/types";
 import { peekClaims } from "../shared/tokens/verify";
 import type { Catalogue, CatalogueOffer } from "./catalogue";
@@ -59,14 +59,16 @@ interface Verified {
   certificate: VerifiedCertificate;
   receipt: ReceiptClaims;
   payloadHash: string;
+  /** The draft's grant, signed with the receipt's check; handed out only if the rules pass. */
+  grant?: string;
 }
 
-/** A grant signed while its receipt is verified; handed out only if the receipt passes. */
+/** A grant drafted from the receipt's claims before they are verified. */
 interface DraftGrant {
   tab: string;
   offer: CatalogueOffer;
   expiresAt: number;
-  token: Promise<string>;
+  claims: GrantClaims;
 }
 
 export interface PaymentsDeps {
@@ -109,42 +111,40 @@ export class Payments {
   ): Promise<PreparedPayment> {
     this.deps.issuerKeys.require();
     const draft = this.#draft(presented.receipt, kinds);
-    const verified = await this.#verify(presented);
+    const verified = await this.#verify(presented, draft);
     return this.#decide(verified, presented, kinds, 1, draft);
   }
 
-  // The grant is signed from the receipt's unverified claims while the receipt itself is checked,
-  // so an unlock waits for one trip to the signature thread, not two in a row. A receipt that
-  // fails verification or the rules leaves its draft unused; nothing else ever sees it.
+  // The grant is drafted from the receipt's unverified claims and signed on the receipt thread
+  // right after the receipt passes its checks there, so an unlock takes one trip to the thread.
+  // A receipt that fails the rules leaves its signed draft unused; nothing else ever sees it.
   #draft(token: string, kinds: readonly CatalogueOffer["kind"][]): DraftGrant | undefined {
     const claims = peekClaims(token);
     if (typeof claims?.tab !== "string" || typeof claims.off !== "string") return undefined;
     const offer = this.#offer(claims.off, kinds);
-    if (!offer) return undefined;
-    const draft = this.#grant(claims.tab, offer);
-    draft.token.catch(() => undefined);
-    return draft;
+    return offer && this.#grant(claims.tab, offer);
   }
 
   #grant(tab: string, offer: CatalogueOffer): DraftGrant {
     const now = this.#nowSeconds();
     const expiresAt = now + (offer.durationSeconds ?? UNLOCK_GRANT_S);
     const target = offer.kind === "pass" ? { scp: offer.target } : { res: offer.target };
-    const token = this.deps.grants.sign({ tab, off: offer.id, exp: expiresAt, ...target }, now);
-    return { tab, offer, expiresAt, token };
+    const claims = this.deps.grants.claims({ tab, off: offer.id, exp: expiresAt, ...target }, now);
+    return { tab, offer, expiresAt, claims };
   }
 
-  async #verify(presented: Presented): Promise<Verified> {
+  async #verify(presented: Presented, draft: DraftGrant | undefined): Promise<Verified> {
     const timer = this.deps.metrics.verifySeconds.startTimer();
     try {
       const at = this.#nowSeconds();
       const certificate = await this.#certificate(presented.certificate, at);
-      const { claims, payloadHash } = await this.deps.receipts.check(
+      const { claims, payloadHash, grant } = await this.deps.receipts.check(
         presented.receipt,
         certificate,
         at,
+        draft?.claims,
       );
-      return { certificate, receipt: claims, payloadHash };
+      return { certificate, receipt: claims, payloadHash, ...(grant ? { grant } : {}) };
     } catch (e: unknown) {
       this.#refused(e);
       throw e;
@@ -293,9 +293,13 @@ export class Payments {
     const { receipt } = v;
     // The verified claims are the peeked ones (the same bytes), and the offer is looked up again
     // in case the catalogue changed in between; any difference and the grant is signed anew.
-    const fits = draft && draft.tab === receipt.tab && draft.offer === offer;
-    const { token, expiresAt } = fits ? draft : this.#grant(receipt.tab, offer);
-    return { grant: await token, offer, receipt, expiresAt, replay: false };
+    const signed = v.grant;
+    if (signed && draft && draft.tab === receipt.tab && draft.offer === offer) {
+      return { grant: signed, offer, receipt, expiresAt: draft.expiresAt, replay: false };
+    }
+    const fresh = this.#grant(receipt.tab, offer);
+    const grant = await this.deps.grants.sign(fresh.claims);
+    return { grant, offer, receipt, expiresAt: fresh.expiresAt, replay: false };
   }
 
   #refuse(code: ErrorCode, details?: Record<string, unknown>): never {

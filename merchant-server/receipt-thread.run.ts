@@ -21,6 +21,7 @@ async function run(op: Op): Promise<Answer> {
     const payload = op.token.slice(op.token.indexOf(".") + 1, op.token.lastIndexOf("."));
     const payloadHash = createHash("sha256").update(payload).digest("base64url");
     const checked: CheckedReceipt = { claims, payloadHash };
+    if (op.grant) checked.grant = await signToken("grant", op.grant, grantKey, nodeSignatures);
     return { ok: true, value: checked };
   } catch (e: unknown) {
     if (e instanceof OpenTabError) {

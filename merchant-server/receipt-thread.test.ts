@@ -67,6 +67,29 @@ describe("the receipt thread", () => {
     expect(hashes.size).toBe(1 + receipts.filter((_, i) => i % 3).length);
   });
 
+  it("signs the grant asked with a receipt only when the receipt passes", async () => {
+    const { tab, certificate, merchantKey } = await fixture();
+    thread = new ReceiptThread(merchantKey);
+    const grants = new Grants(merchantKey, "daily-planet", nodeSignatures);
+    const good = await buildReceipt(tab);
+    const checked = await thread.check(
+      good,
+      certificate,
+      now(),
+      grantClaims(tab.claims.sub, "grant-good"),
+    );
+    expect((await grants.verify(checked.grant ?? "", now())).jti).toBe("grant-good");
+    expect((await thread.check(good, certificate, now())).grant).toBeUndefined();
+    const forged = await buildReceipt(tab, {}, await generateSigningKey());
+    const refused = thread.check(
+      forged,
+      certificate,
+      now(),
+      grantClaims(tab.claims.sub, "grant-bad"),
+    );
+    await expect(refused).rejects.toMatchObject({ code: "receipt_key_mismatch" });
+  });
+
   it("refuses a receipt with the code the server's own check gives (token_expired)", async () => {
     const { tab, certificate, merchantKey } = await fixture();
     thread = new ReceiptThread(merchantKey);

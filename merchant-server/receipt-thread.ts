@@ -9,10 +9,18 @@ export interface CheckedReceipt {
   claims: ReceiptClaims;
   /** base64url SHA-256 of the payload segment: what tells a replay from another receipt. */
   payloadHash: string;
+  /** The grant asked for with the receipt, signed because the receipt passed. */
+  grant?: string;
 }
 
 export type Op =
-  | { kind: "receipt"; token: string; certificate: VerifiedCertificate; at: number }
+  | {
+      kind: "receipt";
+      token: string;
+      certificate: VerifiedCertificate;
+      at: number;
+      grant: GrantClaims | undefined;
+    }
   | { kind: "grant"; claims: GrantClaims };
 
 export type Answer =
@@ -63,8 +71,19 @@ export class ReceiptThread {
 
   constructor(private readonly grantKey: SigningKey) {}
 
-  check(token: string, certificate: VerifiedCertificate, at: number): Promise<CheckedReceipt> {
-    return this.#ask({ kind: "receipt", token, certificate, at }) as Promise<CheckedReceipt>;
+  /**
+   * Checks a receipt and, only if it passes these token rules, signs `grant` (drafted from the
+   * receipt's claims before they were verified): one trip to the thread for both, and no
+   * signature is spent on a receipt that fails. The caller still applies the payment rules and
+   * hands out the grant only if they pass too.
+   */
+  check(
+    token: string,
+    certificate: VerifiedCertificate,
+    at: number,
+    grant?: GrantClaims,
+  ): Promise<CheckedReceipt> {
+    return this.#ask({ kind: "receipt", token, certificate, at, grant }) as Promise<CheckedReceipt>;
   }
 
   signGrant(claims: GrantClaims): Promise<string> {
