@@ -79,7 +79,7 @@ const plan = quick
       settleRuns: 1,
     }
   : {
-      rounds: 5,
+      rounds: 7,
       tabs: 32,
       perTab: 800,
       seconds: 5,
