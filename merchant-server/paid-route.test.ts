@@ -13,6 +13,9 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
   let merchant: RunningMerchant;
   let tab: TabFixture;
   let failNext = false;
+  let runs = 0;
+  // When set, the handler waits for it: a call can be held running while another arrives.
+  let held: { entered: () => void; release: Promise<void> } | undefined;
 
   beforeAll(async () => {
     issuerKey = await testKey();
@@ -25,7 +28,12 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
     const issuer = { url: jwks.url, trustedKeys: [issuerKey.kid] };
     merchant = await startMerchant(testConfig(dir, await storeConfig(kind, dir), issuer), {
       apiHandlers: {
-        quote: (_req, res) => {
+        quote: async (_req, res) => {
+          runs++;
+          if (held) {
+            held.entered();
+            await held.release;
+          }
           if (failNext) res.status(500).json({ error: { code: "internal_error", message: "x" } });
           else res.json({ quote: "Ad astra" });
         },
@@ -33,6 +41,8 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
     });
     tab = await buildTab(issuerKey);
     failNext = false;
+    runs = 0;
+    held = undefined;
   });
   afterEach(() => merchant.close());
 
@@ -64,6 +74,23 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
     const again = await call(payment);
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ error: { code: "seq_reused" } });
+    expect(await state()).toMatchObject({ seq: 1, cum: 10000n });
+  });
+
+  it("refuses a receipt whose call is still running (seq_reused) and runs the handler once", async () => {
+    const payment = `${tab.certificate} ${await receipt(1, "10000")}`;
+    let release = () => {};
+    const entered = new Promise<void>((resolve) => {
+      held = { entered: resolve, release: new Promise((done) => (release = done)) };
+    });
+    const first = call(payment);
+    await entered;
+    const second = await call(payment);
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ error: { code: "seq_reused" } });
+    release();
+    expect((await first).status).toBe(200);
+    expect(runs).toBe(1);
     expect(await state()).toMatchObject({ seq: 1, cum: 10000n });
   });
 

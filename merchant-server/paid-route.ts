@@ -2,7 +2,7 @@ import type { RequestHandler, Response } from "express";
 import { fail, OpenTabError } from "../shared/errors";
 import { PAYMENT_HEADER } from "../shared/merchant-api";
 import type { Catalogue } from "./catalogue";
-import type { Payments } from "./payments";
+import type { Payment, Payments } from "./payments";
 
 export interface PaidRouteContext {
   merchant: string;
@@ -21,6 +21,9 @@ export interface PaidRouteContext {
  * failed handler keeps no charge (the wallet may reuse the same seq).
  */
 export function requirePayment(ctx: PaidRouteContext, apiId: string): RequestHandler {
+  // Receipts whose call is running in this process: the same receipt sent again meanwhile would
+  // pass every check too (nothing is stored until the handler answers), and run the handler twice.
+  const running = new Set<string>();
   return async (req, res, next) => {
     const header = req.get(PAYMENT_HEADER);
     if (header === undefined) return challenge(ctx, apiId, res);
@@ -29,19 +32,29 @@ export function requirePayment(ctx: PaidRouteContext, apiId: string): RequestHan
     if (!certificate || !receipt || rest.length > 0) {
       fail("token_malformed", `${PAYMENT_HEADER} must be "<certificate> <receipt>"`);
     }
-    const prepared = await ctx.payments.prepare({ certificate, receipt }, ["api"]);
+    const prepared = await ctx.payments.prepare({ certificate, receipt }, ["api"], {
+      cachedTab: false,
+    });
     if (prepared.payment.receipt.res !== apiId) {
       fail("offer_unknown", "receipt pays for another route");
     }
 
     // Unlike an unlock, whose replay only returns the grant it already bought, a paid call is
     // the handler running: one receipt buys exactly one run, so a replay is refused.
-    if (prepared.payment.replay) {
-      fail("seq_reused", "this receipt has already paid for one call; sign the next seq");
+    if (prepared.payment.replay) refuseReplay();
+    const call = `${prepared.payment.receipt.tab} ${prepared.payment.receipt.seq}`;
+    if (running.has(call)) {
+      fail("seq_reused", "this receipt is already paying for a call in progress");
     }
+    running.add(call);
+    res.once("close", () => running.delete(call));
     holdUntilCommitted(res, prepared.commit);
     next();
   };
+}
+
+function refuseReplay(): never {
+  return fail("seq_reused", "this receipt has already paid for one call; sign the next seq");
 }
 
 function challenge(ctx: PaidRouteContext, apiId: string, res: Response): void {
@@ -65,9 +78,9 @@ type Write = Response["write"];
 /**
  * Delays the handler's first write or end until the receipt is committed (status < 400) and
  * drops its body in favour of the refusal if the commit is refused (a concurrent request took
- * the seq). Handlers that stream with write() are supported: writes queue behind the commit.
+ * the seq, or had already stored this very receipt). Handlers that stream with write() are supported: writes queue behind the commit.
  */
-function holdUntilCommitted(res: Response, commit: () => Promise<unknown>): void {
+function holdUntilCommitted(res: Response, commit: () => Promise<Payment>): void {
   const end: End = res.end.bind(res);
   const write: Write = res.write.bind(res);
   let gate: Promise<boolean> | undefined;
@@ -76,13 +89,17 @@ function holdUntilCommitted(res: Response, commit: () => Promise<unknown>): void
     gate ??=
       res.statusCode >= 400
         ? Promise.resolve(true)
-        : commit().then(
-            () => true,
-            (e: unknown) => {
-              refuse(res, end, e);
-              return false;
-            },
-          );
+        : commit()
+            // Stored first by another request (another server, or before this process knew the
+            // tab had moved): this one bought nothing, and its answer is not given.
+            .then((payment) => payment.replay && refuseReplay())
+            .then(
+              () => true,
+              (e: unknown) => {
+                refuse(res, end, e);
+                return false;
+              },
+            );
     return gate;
   };
 

@@ -2,7 +2,7 @@ import { type ErrorCode, fail } from "../shared/errors";
 import { type VerifiedCertificate, verifyCertificate } from "../shared/payment";
 import { checkReceipt, type PricedOffer } from "../shared/rules";
 import type { GrantClaims, ReceiptClaims } from "../shared/schemas";
-import type { SignatureEngine } from "../shared/tokens/types";
+import { type SignatureEngine, tokenKinds } from "../shared/tokens/types";
 import { peekClaims } from "../shared/tokens/verify";
 import type { Catalogue, CatalogueOffer } from "./catalogue";
 import type { Grants } from "./grants";
@@ -105,20 +105,28 @@ export class Payments {
     return prepared.payment.replay ? prepared.payment : prepared.commit();
   }
 
+  /**
+   * Verifies and decides without storing. `cachedTab: false` decides on the store's row even
+   * when this process holds the tab's last state: a paid call (§5) runs its handler before the
+   * commit, so a receipt another server already stored must be recognised before, not at it.
+   */
   async prepare(
     presented: Presented,
     kinds: readonly CatalogueOffer["kind"][],
+    { cachedTab = true }: { cachedTab?: boolean } = {},
   ): Promise<PreparedPayment> {
     this.deps.issuerKeys.require();
     const draft = this.#draft(presented.receipt, kinds);
     const verified = await this.#verify(presented, draft);
-    return this.#decide(verified, presented, kinds, 1, draft);
+    return this.#decide(verified, presented, kinds, draft, { attempt: 1, cachedTab });
   }
 
   // The grant is drafted from the receipt's unverified claims and signed on the receipt thread
   // right after the receipt passes its checks there, so an unlock takes one trip to the thread.
   // A receipt that fails the rules leaves its signed draft unused; nothing else ever sees it.
   #draft(token: string, kinds: readonly CatalogueOffer["kind"][]): DraftGrant | undefined {
+    // An oversized token is refused unread by the check (protocol §2, step 1): no draft either.
+    if (token.length > tokenKinds.receipt.maxBytes) return undefined;
     const claims = peekClaims(token);
     if (typeof claims?.tab !== "string" || typeof claims.off !== "string") return undefined;
     const offer = this.#offer(claims.off, kinds);
@@ -173,14 +181,14 @@ export class Payments {
     v: Verified,
     presented: Presented,
     kinds: readonly CatalogueOffer["kind"][],
-    attempt: number,
     draft: DraftGrant | undefined,
+    { attempt, cachedTab }: { attempt: number; cachedTab: boolean },
   ): Promise<PreparedPayment> {
     const { receipt } = v;
     const offer = this.#offer(receipt.off, kinds);
-    // The first attempt trusts this process's own last state of the tab when it lets the receipt
-    // through; a replay, a refusal or a lost race is decided on the store's row.
-    const cached = attempt === 1 ? this.#tabs.get(receipt.tab) : undefined;
+    // The first attempt may trust this process's own last state of the tab when it lets the
+    // receipt through; a replay, a refusal or a lost race is decided on the store's row.
+    const cached = attempt === 1 && cachedTab ? this.#tabs.get(receipt.tab) : undefined;
     const stored =
       !cached || receipt.seq <= cached.seq || !this.#verdict(v, offer, cached).verdict.ok
         ? await this.deps.store.tab(receipt.tab)
@@ -195,7 +203,8 @@ export class Payments {
       this.#tabs.forget(receipt.tab);
       if (attempt >= MAX_ATTEMPTS)
         fail("seq_reused", "the tab moved while this receipt was stored");
-      return (await this.#decide(v, presented, kinds, attempt + 1, draft)).commit();
+      const next = { attempt: attempt + 1, cachedTab: false };
+      return (await this.#decide(v, presented, kinds, draft, next)).commit();
     };
     return { payment, commit };
   }

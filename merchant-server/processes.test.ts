@@ -1,3 +1,4 @@
+import type { Request, Response } from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenTabError } from "../shared/errors";
 import type { KeyPair } from "../shared/keys";
@@ -10,6 +11,7 @@ describe("two merchant servers on one PostgreSQL", () => {
   let issuerKey: KeyPair;
   let jwks: TestJwks;
   let servers: RunningMerchant[] = [];
+  let quotes = 0;
 
   beforeAll(async () => {
     issuerKey = await testKey();
@@ -17,9 +19,15 @@ describe("two merchant servers on one PostgreSQL", () => {
     const dir = tempDir();
     const store = await storeConfig("postgres", dir);
     const issuer = { url: jwks.url, trustedKeys: [issuerKey.kid] };
+    const apiHandlers = {
+      quote: (_req: Request, res: Response) => {
+        quotes++;
+        res.json({ quote: "Ad astra" });
+      },
+    };
     servers = [
-      await startMerchant(testConfig(dir, store, issuer)),
-      await startMerchant(testConfig(dir, store, issuer)),
+      await startMerchant(testConfig(dir, store, issuer), { apiHandlers }),
+      await startMerchant(testConfig(dir, store, issuer), { apiHandlers }),
     ];
   });
   afterAll(async () => {
@@ -73,5 +81,35 @@ describe("two merchant servers on one PostgreSQL", () => {
       details: { seq: 4, cum: "1000000" },
     });
     expect(await a.tabState(tab.claims.sub)).toMatchObject({ seq: 4, cum: 1000000n });
+  });
+
+  it("refuse a paid call's receipt re-presented to the other server without running it (seq_reused)", async () => {
+    const tab = await buildTab(issuerKey);
+    const [a, b] = servers;
+    if (!a || !b) throw new Error("two servers");
+    const receipt = (seq: number) =>
+      buildReceipt(tab, {
+        seq,
+        amt: "10000",
+        cum: String(10000 * seq),
+        res: "quote",
+        off: "quote",
+        org: "http://127.0.0.1:4101",
+      });
+    const call = (server: RunningMerchant, token: string) =>
+      fetch(`${server.url}/api/quote`, {
+        headers: { "OpenTab-Payment": `${tab.certificate} ${token}` },
+      });
+    quotes = 0;
+    expect((await call(b, await receipt(1))).status).toBe(200);
+    const second = await receipt(2);
+    expect((await call(a, second)).status).toBe(200);
+    // B last stored seq 1 itself; its own state of the tab must not let seq 2 run again.
+    const again = await call(b, second);
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: { code: "seq_reused" } });
+    expect(quotes).toBe(2);
+    const state = await new MerchantClient(a.url).tabState(tab.claims.sub);
+    expect(state).toMatchObject({ seq: 2, cum: 20000n });
   });
 });
