@@ -14,6 +14,8 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
   let tab: TabFixture;
   let failNext = false;
   let runs = 0;
+  /** How the handler answers: res.json, or a head and a chunk before its end (or its failure). */
+  let answer: "json" | "stream" | "stream-then-fail" = "json";
   // When set, the handler waits for it: a call can be held running while another arrives.
   let held: { entered: () => void; release: Promise<void> } | undefined;
 
@@ -34,6 +36,14 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
             held.entered();
             await held.release;
           }
+          if (answer !== "json") {
+            res.writeHead(200, { "content-type": "text/plain" });
+            res.flushHeaders();
+            res.write("Ad ");
+            if (answer === "stream-then-fail") throw new Error("the quote service went away");
+            res.end("astra");
+            return;
+          }
           if (failNext) res.status(500).json({ error: { code: "internal_error", message: "x" } });
           else res.json({ quote: "Ad astra" });
         },
@@ -43,6 +53,7 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
     failNext = false;
     runs = 0;
     held = undefined;
+    answer = "json";
   });
   afterEach(() => merchant.close());
 
@@ -92,6 +103,30 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
     expect((await first).status).toBe(200);
     expect(runs).toBe(1);
     expect(await state()).toMatchObject({ seq: 1, cum: 10000n });
+  });
+
+  it("holds a streamed answer until its receipt is stored, and refuses the loser of a seq race without failing", async () => {
+    answer = "stream";
+    const [one, other] = await Promise.all([receipt(1, "10000"), receipt(1, "10000")]);
+    const answers = await Promise.all([one, other].map((r) => call(`${tab.certificate} ${r}`)));
+    const bodies = await Promise.all(answers.map((a) => a.text()));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    expect(bodies).toContain("Ad astra");
+    expect(await state()).toMatchObject({ seq: 1, cum: 10000n });
+    expect((await call(`${tab.certificate} ${await receipt(2, "20000")}`)).status).toBe(200);
+  });
+
+  it("keeps the charge of a handler that fails after it began its answer, and cuts that answer off", async () => {
+    answer = "stream-then-fail";
+    const answered = call(`${tab.certificate} ${await receipt(1, "10000")}`).then((r) => r.text());
+    expect(
+      await answered.then(
+        () => "whole",
+        () => "cut off",
+      ),
+    ).toBe("cut off");
+    // The commit may finish after the connection is cut; nothing else moves the tab meanwhile.
+    await expect.poll(state).toMatchObject({ seq: 1, cum: 10000n });
   });
 
   it("keeps no charge when the handler fails, so the same seq can pay again", async () => {

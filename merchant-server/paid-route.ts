@@ -72,50 +72,82 @@ function challenge(ctx: PaidRouteContext, apiId: string, res: Response): void {
     });
 }
 
-type End = Response["end"];
-type Write = Response["write"];
-
 /**
- * Delays the handler's first write or end until the receipt is committed (status < 400) and
- * drops its body in favour of the refusal if the commit is refused (a concurrent request took
- * the seq, or had already stored this very receipt). Handlers that stream with write() are supported: writes queue behind the commit.
+ * Delays the handler's answer (writeHead, flushHeaders, write, end) until the receipt is
+ * committed, and drops it in favour of the refusal if the commit is refused (a concurrent request
+ * took the seq, or had already stored this very receipt). The charge is decided at the handler's
+ * first such call: a status of 400 or more then keeps no charge; a handler that fails after it has
+ * begun a paid answer keeps the charge, and its client sees the answer cut off.
  */
 function holdUntilCommitted(res: Response, commit: () => Promise<Payment>): void {
-  const end: End = res.end.bind(res);
-  const write: Write = res.write.bind(res);
+  const original = {
+    writeHead: res.writeHead,
+    flushHeaders: res.flushHeaders,
+    write: res.write,
+    end: res.end,
+  };
   let gate: Promise<boolean> | undefined;
-
-  const open = (): Promise<boolean> => {
-    gate ??=
-      res.statusCode >= 400
-        ? Promise.resolve(true)
-        : commit()
-            // Stored first by another request (another server, or before this process knew the
-            // tab had moved): this one bought nothing, and its answer is not given.
-            .then((payment) => payment.replay && refuseReplay())
-            .then(
-              () => true,
-              (e: unknown) => {
-                refuse(res, end, e);
-                return false;
-              },
-            );
-    return gate;
+  // To the handler and the error handler, an answer it has begun is sent, even while it waits
+  // here: an error after that cuts the connection instead of appending an error body to it.
+  let begun = false;
+  Object.defineProperty(res, "headersSent", { configurable: true, get: () => begun });
+  const restore = () => {
+    Reflect.deleteProperty(res, "headersSent");
+    Object.assign(res, original);
   };
 
-  res.write = ((...args: Parameters<Write>) => {
-    void open().then((ok) => ok && write(...args));
-    return true;
-  }) as Write;
-  res.end = ((...args: Parameters<End>) => {
-    void open().then((ok) => ok && end(...args));
+  const charge = (): Promise<unknown> =>
+    res.statusCode >= 400
+      ? Promise.resolve()
+      : // Stored first by another request (another server, or one this process had not seen
+        // finish): this one bought nothing, and its answer is not given.
+        commit().then((payment) => payment.replay && refuseReplay());
+  // Once decided, the response's own methods are back: Node's end() calls writeHead() itself.
+  const open = (): Promise<boolean> => {
+    gate ??= charge().then(
+      () => {
+        restore();
+        return true;
+      },
+      (e: unknown) => {
+        restore();
+        refuse(res, e);
+        return false;
+      },
+    );
+    return gate;
+  };
+  const later =
+    <A extends unknown[]>(method: (...args: A) => unknown) =>
+    (...args: A) => {
+      begun = true;
+      void open().then((ok) => ok && method.apply(res, args));
+    };
+
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    // The status decides the charge, so it is known before the head itself goes out.
+    res.statusCode = status;
+    later(original.writeHead as (...args: unknown[]) => unknown)(status, ...rest);
     return res;
-  }) as End;
+  }) as Response["writeHead"];
+  res.flushHeaders = later(original.flushHeaders);
+  res.write = ((...args: Parameters<Response["write"]>) => {
+    later(original.write as (...args: unknown[]) => unknown)(...args);
+    return true;
+  }) as Response["write"];
+  res.end = ((...args: Parameters<Response["end"]>) => {
+    later(original.end as (...args: unknown[]) => unknown)(...args);
+    return res;
+  }) as Response["end"];
 }
 
-function refuse(res: Response, end: End, e: unknown): void {
+function refuse(res: Response, e: unknown): void {
   const error =
     e instanceof OpenTabError ? e : new OpenTabError("internal_error", "payment was not stored");
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   const body = JSON.stringify(error.toJSON());
   for (const name of ["content-type", "content-length", "content-encoding", "etag"]) {
     res.removeHeader(name);
@@ -123,5 +155,5 @@ function refuse(res: Response, end: End, e: unknown): void {
   res.statusCode = error.status;
   res.setHeader("content-type", "application/json; charset=utf-8");
   res.setHeader("content-length", Buffer.byteLength(body));
-  end(body);
+  res.end(body);
 }

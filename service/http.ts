@@ -100,6 +100,13 @@ export function sendError(res: Response, error: OpenTabError): void {
 /** Maps every error to `{error:{code,message}}`; anything unexpected is a logged 500. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // A handler that failed after it began its answer: an error body appended to it would read as
+    // part of it, so the connection is cut and the client sees an incomplete answer.
+    if (res.headersSent) {
+      logger.error({ err: error, method: req.method, path: req.path }, "request failed mid-answer");
+      res.destroy();
+      return;
+    }
     const known = toOpenTabError(error);
     if (known) {
       logger.info({ code: known.code, method: req.method, path: req.path }, "request refused");
