@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { exportJWK, importJWK } from "jose";
 import { z } from "zod";
 import type { IssuerJwk } from "../shared/issuer-api";
@@ -51,6 +52,8 @@ async function newStoredKey(now: number): Promise<StoredKey> {
 }
 
 function writeKeyFile(path: string, file: KeyFile): void {
+  // A key file's folder (keys/ in the README's config) need not exist before the first start.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: "w" });
   renameSync(temporary, path);

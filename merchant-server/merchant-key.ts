@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { exportJWK, generateKeyPair, importJWK } from "jose";
 import { z } from "zod";
 import { fail } from "../shared/errors";
@@ -22,6 +23,7 @@ const PrivateJwk = z.strictObject({
 async function createKeyFile(path: string): Promise<void> {
   const { privateKey } = await generateKeyPair("ES256", { extractable: true });
   const { kty, crv, x, y, d } = await exportJWK(privateKey);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // "wx": never overwrite a key another process wrote in the meantime.
   writeFileSync(path, `${JSON.stringify({ kty, crv, x, y, d })}\n`, { mode: 0o600, flag: "wx" });
 }
