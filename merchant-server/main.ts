@@ -40,6 +40,9 @@ program
   .action(async ({ config }: { config: string }) => {
     const run = await withMerchant(config, (m) => m.settle());
     process.stdout.write(`${json(run)}\n`);
+    // A batch left pending (issuer unreachable or refusing) is retried with the same id on the
+    // next run; the exit status lets a scheduler notice meanwhile.
+    if (run.batches.some((b) => b.status === "pending")) process.exitCode = 2;
   });
 
 program
