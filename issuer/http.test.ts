@@ -92,10 +92,13 @@ describe.each<StoreKind>(["sqlite", "postgres"])("issuer HTTP edges over %s", (k
     expect(ADMIN_TOKEN).not.toBe("not-the-token");
   });
 
-  it("answers health and Prometheus metrics", async () => {
+  it("answers health to anyone and Prometheus metrics only with the admin token", async () => {
     expect(await (await fetch(`${env.issuer.url}/healthz`)).json()).toEqual({ ok: true });
-    const metrics = await (await fetch(`${env.issuer.url}/metrics`)).text();
-    expect(metrics).toContain("opentab_issuer_http_request_seconds");
+    const anonymous = await fetch(`${env.issuer.url}/metrics`);
+    expect([anonymous.status, await errorCode(anonymous)]).toEqual([401, "admin_token_invalid"]);
+    const authorization = `Bearer ${ADMIN_TOKEN}`;
+    const metrics = await fetch(`${env.issuer.url}/metrics`, { headers: { authorization } });
+    expect(await metrics.text()).toContain("opentab_issuer_http_request_seconds");
   });
 
   it("keeps a rotated key published and settling while a new key signs new tabs", async () => {

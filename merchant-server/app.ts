@@ -1,8 +1,14 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import express, { type Express, type RequestHandler, type Router } from "express";
-import { errorHandler, jsonBody, notFound, parseBody, requestLog } from "../service/http";
+import {
+  adminOnly,
+  errorHandler,
+  jsonBody,
+  notFound,
+  parseBody,
+  requestLog,
+} from "../service/http";
 import type { Logger } from "../service/logger";
 import { fail, OpenTabError } from "../shared/errors";
 import { AccessBody, PAYMENT_HEADER, UnlockBody } from "../shared/merchant-api";
@@ -43,7 +49,8 @@ export function createApp(ctx: AppContext): Express {
     const ok = ctx.issuerKeys.available;
     res.status(ok ? 200 : 503).json({ ok, issuer_keys: ok ? "ok" : "unavailable" });
   });
-  app.get("/metrics", async (_req, res) => {
+  // Payment counts by outcome are the merchant's business: Prometheus scrapes with the token.
+  app.get("/metrics", adminOnly(ctx.config.adminToken), async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
   app.get("/snippet.js", (_req, res, next) => {
@@ -130,12 +137,7 @@ function publicRoutes(ctx: AppContext): Router {
 
 function adminRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const expected = digest(`Bearer ${ctx.config.adminToken}`);
-  router.use((req, _res, next) => {
-    const given = digest(req.get("authorization") ?? "");
-    if (!timingSafeEqual(given, expected)) fail("admin_token_invalid", "admin token required");
-    next();
-  });
+  router.use(adminOnly(ctx.config.adminToken));
 
   router.post("/settle", async (_req, res) => {
     const run = await ctx.settle();
@@ -145,6 +147,7 @@ function adminRoutes(ctx: AppContext): Router {
         status: b.status,
         ...(b.payout === undefined ? {} : { payout: b.payout.toString() }),
         ...(b.carryOut === undefined ? {} : { carry_out: b.carryOut.toString() }),
+        ...(b.error === undefined ? {} : { error: b.error }),
       })),
     });
   });
@@ -157,10 +160,6 @@ function adminRoutes(ctx: AppContext): Router {
     else res.json(reportJson(report));
   });
   return router;
-}
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
 }
 
 /**

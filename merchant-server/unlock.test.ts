@@ -4,7 +4,16 @@ import type { KeyPair } from "../shared/keys";
 import { buildReceipt, buildTab, now, type TabFixture, testKey } from "../test/support/builders";
 import { MerchantClient } from "./client";
 import { type RunningMerchant, startMerchant } from "./start";
-import { ORIGIN, postJson, STORES, storeConfig, TestJwks, tempDir, testConfig } from "./testing";
+import {
+  ADMIN,
+  ORIGIN,
+  postJson,
+  STORES,
+  storeConfig,
+  TestJwks,
+  tempDir,
+  testConfig,
+} from "./testing";
 
 async function refusal(promise: Promise<unknown>): Promise<OpenTabError> {
   const error = await promise.then(
@@ -50,6 +59,22 @@ describe.each(STORES)("unlock on %s", (kind) => {
       cum: 250000n,
       limit: 5000000n,
     });
+  });
+
+  it("counts accepted and refused unlocks in metrics it shows only with the admin token", async () => {
+    await pay();
+    await refusal(pay({ iat: now() - 100 }));
+    const anonymous = await fetch(`${merchant.url}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: "admin_token_invalid" } });
+    const authorization = `Bearer ${ADMIN}`;
+    const metrics = await (
+      await fetch(`${merchant.url}/metrics`, { headers: { authorization } })
+    ).text();
+    expect(metrics).toContain('opentab_merchant_payments_total{outcome="accepted",code=""} 1');
+    expect(metrics).toContain(
+      'opentab_merchant_payments_total{outcome="refused",code="seq_reused"} 1',
+    );
   });
 
   it("returns the original grant for the identical receipt and charges nothing", async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import express, {
   type ErrorRequestHandler,
   type NextFunction,
@@ -120,3 +120,18 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new OpenTabError("not_found", `no route for ${req.method} ${req.path}`));
 };
+
+const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
+
+/**
+ * Lets through only requests that carry `Authorization: Bearer <token>`. Both sides are hashed
+ * first, so the comparison takes the same time whatever the length of what was sent.
+ */
+export function adminOnly(token: string): RequestHandler {
+  const expected = digest(`Bearer ${token}`);
+  return (req, _res, next) => {
+    const given = digest(req.get("authorization") ?? "");
+    if (!timingSafeEqual(given, expected)) fail("admin_token_invalid", "admin token required");
+    next();
+  };
+}
