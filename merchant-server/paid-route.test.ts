@@ -15,7 +15,7 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
   let failNext = false;
   let runs = 0;
   /** How the handler answers: res.json, or a head and a chunk before its end (or its failure). */
-  let answer: "json" | "stream" | "stream-then-fail" = "json";
+  let answer: "json" | "stream" | "stream-then-fail" | "not-found-slowly" = "json";
   // When set, the handler waits for it: a call can be held running while another arrives.
   let held: { entered: () => void; release: Promise<void> } | undefined;
 
@@ -35,6 +35,12 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
           if (held) {
             held.entered();
             await held.release;
+          }
+          if (answer === "not-found-slowly") {
+            res.status(404).write("first ");
+            await null;
+            res.end("second");
+            return;
           }
           if (answer !== "json") {
             res.writeHead(200, { "content-type": "text/plain" });
@@ -127,6 +133,13 @@ describe.each(STORES)("paid API routes on %s", (kind) => {
     ).toBe("cut off");
     // The commit may finish after the connection is cut; nothing else moves the tab meanwhile.
     await expect.poll(state).toMatchObject({ seq: 1, cum: 10000n });
+  });
+
+  it("keeps the order of a failing handler's answer across its awaits, and no charge", async () => {
+    answer = "not-found-slowly";
+    const response = await call(`${tab.certificate} ${await receipt(1, "10000")}`);
+    expect([response.status, await response.text()]).toEqual([404, "first second"]);
+    expect(await state()).toMatchObject({ seq: 0, cum: 0n });
   });
 
   it("keeps no charge when the handler fails, so the same seq can pay again", async () => {

@@ -1,3 +1,4 @@
+import { OutgoingMessage } from "node:http";
 import type { RequestHandler, Response } from "express";
 import { fail, OpenTabError } from "../shared/errors";
 import { PAYMENT_HEADER } from "../shared/merchant-api";
@@ -47,8 +48,16 @@ export function requirePayment(ctx: PaidRouteContext, apiId: string): RequestHan
       fail("seq_reused", "this receipt is already paying for a call in progress");
     }
     running.add(call);
-    res.once("close", () => running.delete(call));
-    holdUntilCommitted(res, prepared.commit);
+    // Running until the charge is decided. A handler that has begun no answer when its client
+    // goes away may never begin one, so the receipt is freed then, and a resend may run again.
+    let settled = false;
+    holdUntilCommitted(res, prepared.commit, () => {
+      settled = true;
+      running.delete(call);
+    });
+    res.once("close", () => {
+      if (!settled) running.delete(call);
+    });
     next();
   };
 }
@@ -72,71 +81,107 @@ function challenge(ctx: PaidRouteContext, apiId: string, res: Response): void {
     });
 }
 
+type Held = "held" | "open" | "refused";
+
 /**
  * Delays the handler's answer (writeHead, flushHeaders, write, end) until the receipt is
  * committed, and drops it in favour of the refusal if the commit is refused (a concurrent request
  * took the seq, or had already stored this very receipt). The charge is decided at the handler's
  * first such call: a status of 400 or more then keeps no charge; a handler that fails after it has
  * begun a paid answer keeps the charge, and its client sees the answer cut off.
+ *
+ * The calls held meanwhile are replayed in order, all in one go, before any later call of the
+ * handler; from then on the same methods pass straight through, so wrappers installed after this
+ * one keep working.
  */
-function holdUntilCommitted(res: Response, commit: () => Promise<Payment>): void {
+function holdUntilCommitted(
+  res: Response,
+  commit: () => Promise<Payment>,
+  onSettled: () => void,
+): void {
   const original = {
     writeHead: res.writeHead,
     flushHeaders: res.flushHeaders,
     write: res.write,
     end: res.end,
   };
-  let gate: Promise<boolean> | undefined;
+  let state: Held = "held";
+  // While the refusal is written, Node's end() calls writeHead() itself: that call goes through.
+  let refusing = false;
+  const held: (() => void)[] = [];
+  let charging = false;
+  const passes = () => state === "open" || refusing;
+
   // To the handler and the error handler, an answer it has begun is sent, even while it waits
   // here: an error after that cuts the connection instead of appending an error body to it.
-  let begun = false;
-  Object.defineProperty(res, "headersSent", { configurable: true, get: () => begun });
-  const restore = () => {
-    Reflect.deleteProperty(res, "headersSent");
-    Object.assign(res, original);
-  };
+  const sent = Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, "headersSent")?.get;
+  Object.defineProperty(res, "headersSent", {
+    configurable: true,
+    get: () => (state === "held" ? held.length > 0 : Boolean(sent?.call(res))),
+  });
 
+  const settle = (outcome: Exclude<Held, "held">, error?: unknown) => {
+    state = outcome;
+    if (outcome === "refused") {
+      held.length = 0;
+      refusing = true;
+      refuse(res, error);
+      refusing = false;
+      return;
+    }
+    for (const call of held.splice(0)) {
+      try {
+        call();
+      } catch {
+        // The handler gave Node an answer it refuses (a bad header, a chunk of the wrong type):
+        // the receipt is stored, so the client is told nothing whole.
+        res.destroy();
+        return;
+      }
+    }
+  };
   const charge = (): Promise<unknown> =>
     res.statusCode >= 400
       ? Promise.resolve()
       : // Stored first by another request (another server, or one this process had not seen
         // finish): this one bought nothing, and its answer is not given.
         commit().then((payment) => payment.replay && refuseReplay());
-  // Once decided, the response's own methods are back: Node's end() calls writeHead() itself.
-  const open = (): Promise<boolean> => {
-    gate ??= charge().then(
-      () => {
-        restore();
-        return true;
-      },
-      (e: unknown) => {
-        restore();
-        refuse(res, e);
-        return false;
-      },
-    );
-    return gate;
+  const hold = (call: () => void) => {
+    held.push(call);
+    if (charging) return;
+    charging = true;
+    void charge()
+      .then(
+        () => settle("open"),
+        (e: unknown) => settle("refused", e),
+      )
+      .finally(onSettled);
   };
-  const later =
-    <A extends unknown[]>(method: (...args: A) => unknown) =>
-    (...args: A) => {
-      begun = true;
-      void open().then((ok) => ok && method.apply(res, args));
-    };
 
   res.writeHead = ((status: number, ...rest: unknown[]) => {
-    // The status decides the charge, so it is known before the head itself goes out.
-    res.statusCode = status;
-    later(original.writeHead as (...args: unknown[]) => unknown)(status, ...rest);
+    const writeHead = original.writeHead as (...args: unknown[]) => Response;
+    if (passes()) return writeHead.call(res, status, ...rest);
+    if (state === "held") {
+      // The status decides the charge, so it is known before the head itself goes out.
+      res.statusCode = status;
+      hold(() => writeHead.call(res, status, ...rest));
+    }
     return res;
   }) as Response["writeHead"];
-  res.flushHeaders = later(original.flushHeaders);
+  res.flushHeaders = () => {
+    if (passes()) original.flushHeaders.call(res);
+    else if (state === "held") hold(() => original.flushHeaders.call(res));
+  };
   res.write = ((...args: Parameters<Response["write"]>) => {
-    later(original.write as (...args: unknown[]) => unknown)(...args);
+    const write = original.write as (...args: unknown[]) => boolean;
+    if (passes()) return write.apply(res, args);
+    if (state === "held") hold(() => write.apply(res, args));
     return true;
   }) as Response["write"];
   res.end = ((...args: Parameters<Response["end"]>) => {
-    later(original.end as (...args: unknown[]) => unknown)(...args);
+    const end = original.end as (...args: unknown[]) => Response;
+    if (passes()) return end.apply(res, args);
+    if (state === "held") hold(() => end.apply(res, args));
     return res;
   }) as Response["end"];
 }
@@ -149,9 +194,7 @@ function refuse(res: Response, e: unknown): void {
     return;
   }
   const body = JSON.stringify(error.toJSON());
-  for (const name of ["content-type", "content-length", "content-encoding", "etag"]) {
-    res.removeHeader(name);
-  }
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
   res.statusCode = error.status;
   res.setHeader("content-type", "application/json; charset=utf-8");
   res.setHeader("content-length", Buffer.byteLength(body));
