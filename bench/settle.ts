@@ -97,7 +97,7 @@ async function storeReceipts(
         };
         const token = await signToken("receipt", claims, tab.key);
         await store.commit({
-          certificate: { tab: tab.id, currency: "USD", limit, token: tab.certificate },
+          certificate: { limit, token: tab.certificate },
           tab: tab.id,
           currency: "USD",
           seq,

@@ -2,7 +2,6 @@ import { fail, OpenTabError } from "../shared/errors";
 import { randomId } from "../shared/ids";
 import type { KeyPair } from "../shared/keys";
 import type { GrantClaims } from "../shared/schemas";
-import { signToken } from "../shared/tokens/sign";
 import type { SignatureEngine } from "../shared/tokens/types";
 import { verifyToken } from "../shared/tokens/verify";
 
@@ -13,17 +12,13 @@ export type GrantTarget = { res: string; scp?: never } | { scp: string; res?: ne
  * them, so they need no issuer and stay valid while the issuer is away.
  */
 export class Grants {
-  readonly #signer: (claims: GrantClaims) => Promise<string>;
-
-  /** `signer` signs the claims elsewhere (the receipt thread); by default `engine` does, here. */
+  /** `signer` signs with `key` elsewhere (the receipt thread); `engine` verifies here. */
   constructor(
     private readonly key: KeyPair,
     private readonly merchant: string,
-    private readonly engine?: SignatureEngine,
-    signer?: (claims: GrantClaims) => Promise<string>,
-  ) {
-    this.#signer = signer ?? ((claims) => signToken("grant", claims, key, engine));
-  }
+    private readonly engine: SignatureEngine,
+    private readonly signer: (claims: GrantClaims) => Promise<string>,
+  ) {}
 
   /** The claims of a grant this merchant issues now; `sign` signs them. */
   claims(grant: { tab: string; off: string; exp: number } & GrantTarget, now: number): GrantClaims {
@@ -31,7 +26,7 @@ export class Grants {
   }
 
   sign(claims: GrantClaims): Promise<string> {
-    return this.#signer(claims);
+    return this.signer(claims);
   }
 
   async verify(token: string, now: number): Promise<GrantClaims> {

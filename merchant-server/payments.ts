@@ -65,9 +65,7 @@ interface Verified {
 
 /** A grant drafted from the receipt's claims before they are verified. */
 interface DraftGrant {
-  tab: string;
   offer: CatalogueOffer;
-  expiresAt: number;
   claims: GrantClaims;
 }
 
@@ -138,7 +136,7 @@ export class Payments {
     const expiresAt = now + (offer.durationSeconds ?? UNLOCK_GRANT_S);
     const target = offer.kind === "pass" ? { scp: offer.target } : { res: offer.target };
     const claims = this.deps.grants.claims({ tab, off: offer.id, exp: expiresAt, ...target }, now);
-    return { tab, offer, expiresAt, claims };
+    return { offer, claims };
   }
 
   async #verify(presented: Presented, draft: DraftGrant | undefined): Promise<Verified> {
@@ -189,14 +187,12 @@ export class Payments {
     // The first attempt may trust this process's own last state of the tab when it lets the
     // receipt through; a replay, a refusal or a lost race is decided on the store's row.
     const cached = attempt === 1 && cachedTab ? this.#tabs.get(receipt.tab) : undefined;
-    const stored =
-      !cached || receipt.seq <= cached.seq || !this.#verdict(v, offer, cached).verdict.ok
-        ? await this.deps.store.tab(receipt.tab)
-        : cached;
+    const passes = cached && receipt.seq > cached.seq && this.#verdict(v, offer, cached).verdict.ok;
+    const stored = passes ? cached : await this.deps.store.tab(receipt.tab);
     const replay = stored && receipt.seq <= stored.seq ? await this.#replay(v, kinds) : undefined;
     if (replay) return { payment: replay, commit: async () => replay };
 
-    this.#check(v, offer, stored);
+    if (!passes) this.#check(v, offer, stored);
     const payment = await this.#payment(v, offer ?? fail("offer_unknown", "no such offer"), draft);
     const commit = async (): Promise<Payment> => {
       if (await this.#store(v, presented, payment, stored)) return payment;
@@ -222,7 +218,7 @@ export class Payments {
     const cum = BigInt(receipt.cum);
     // The tab's row and a certificate of this limit or higher are stored once the tab has a state.
     const known = stored !== undefined && stored.limit >= limit;
-    const certificate = { tab: receipt.tab, currency: cur, limit, token: presented.certificate };
+    const certificate = { limit, token: presented.certificate };
     const outcome = await this.deps.store.commit({
       ...(known ? {} : { certificate }),
       tab: receipt.tab,
@@ -303,12 +299,12 @@ export class Payments {
     // The verified claims are the peeked ones (the same bytes), and the offer is looked up again
     // in case the catalogue changed in between; any difference and the grant is signed anew.
     const signed = v.grant;
-    if (signed && draft && draft.tab === receipt.tab && draft.offer === offer) {
-      return { grant: signed, offer, receipt, expiresAt: draft.expiresAt, replay: false };
+    if (signed && draft && draft.claims.tab === receipt.tab && draft.offer === offer) {
+      return { grant: signed, offer, receipt, expiresAt: draft.claims.exp, replay: false };
     }
-    const fresh = this.#grant(receipt.tab, offer);
-    const grant = await this.deps.grants.sign(fresh.claims);
-    return { grant, offer, receipt, expiresAt: fresh.expiresAt, replay: false };
+    const { claims } = this.#grant(receipt.tab, offer);
+    const grant = await this.deps.grants.sign(claims);
+    return { grant, offer, receipt, expiresAt: claims.exp, replay: false };
   }
 
   #refuse(code: ErrorCode, details?: Record<string, unknown>): never {

@@ -70,7 +70,9 @@ describe("the receipt thread", () => {
   it("signs the grant asked with a receipt only when the receipt passes", async () => {
     const { tab, certificate, merchantKey } = await fixture();
     thread = new ReceiptThread(merchantKey);
-    const grants = new Grants(merchantKey, "daily-planet", nodeSignatures);
+    const grants = new Grants(merchantKey, "daily-planet", nodeSignatures, (c) =>
+      thread.signGrant(c),
+    );
     const good = await buildReceipt(tab);
     const checked = await thread.check(
       good,
@@ -102,7 +104,9 @@ describe("the receipt thread", () => {
   it("signs grants that the merchant's own check accepts, each its own", async () => {
     const { tab, merchantKey } = await fixture();
     thread = new ReceiptThread(merchantKey);
-    const grants = new Grants(merchantKey, "daily-planet", nodeSignatures);
+    const grants = new Grants(merchantKey, "daily-planet", nodeSignatures, (c) =>
+      thread.signGrant(c),
+    );
     const tokens = await Promise.all(
       ["grant-one", "grant-two", "grant-six"].map((jti) =>
         thread.signGrant(grantClaims(tab.claims.sub, jti)),

@@ -15,7 +15,7 @@ export class TabCache {
     return this.#tabs.get(tab);
   }
 
-  /** Records a stored receipt; a state older than the one held (answers out of order) is kept out. */
+  /** Records a stored receipt; a state older than the one held (late answers) is kept out. */
   advance(state: StoredTab): void {
     const held = this.#tabs.get(state.tab);
     if (held && held.seq >= state.seq) return;

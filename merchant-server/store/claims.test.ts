@@ -20,7 +20,7 @@ async function openStore(kind: StoreKind): Promise<MerchantStore> {
 
 async function accept(store: MerchantStore, tab: string, seq: number, acceptedAt: number) {
   const outcome = await store.commit({
-    certificate: { tab, currency: "USD", limit: 1_000_000n, token: `certificate-${tab}` },
+    certificate: { limit: 1_000_000n, token: `certificate-${tab}` },
     tab,
     currency: "USD",
     seq,

@@ -6,7 +6,7 @@ import { SqliteStore } from "./sqlite";
 import type { AcceptedReceipt } from "./types";
 
 const receipt = (tab: string, seq: number, prevSeq = seq - 1): AcceptedReceipt => ({
-  certificate: { tab, currency: "USD", limit: 1_000_000n, token: `certificate-${tab}` },
+  certificate: { limit: 1_000_000n, token: `certificate-${tab}` },
   tab,
   currency: "USD",
   seq,

@@ -223,7 +223,7 @@ export const SETTLE_LINE =
 export function receiptParams(r: AcceptedReceipt) {
   const { certificate: c } = r;
   return {
-    upsertTab: c && [c.tab, c.currency, c.limit, c.token],
+    upsertTab: c && [r.tab, r.currency, c.limit, c.token],
     advanceTab: [r.seq, r.cum, r.tab, r.prevSeq],
     insertReceipt: [
       r.tab,

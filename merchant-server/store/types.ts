@@ -17,10 +17,8 @@ export interface StoredReceipt {
   grant: string;
 }
 
-/** The highest-limit certificate wins; a lower or equal one changes nothing. */
+/** A receipt's tab keeps its highest-limit certificate; a lower or equal one changes nothing. */
 export interface CertificateRecord {
-  tab: string;
-  currency: string;
   limit: bigint;
   token: string;
 }
